@@ -1,0 +1,168 @@
+# supportgrant — one non-recursive Makefile.
+#
+#   make                 build into build/
+#   make check           all tests (ASan+UBSan build, valgrind, e2e sandbox as root)
+#   make demo            the whole story in a private sandbox (root)
+#   make deps            install missing Debian packages (idempotent)
+#   make install         PREFIX, DESTDIR, PAMDIR, SYSCONFDIR, ... as usual
+#
+# Variants: B=build-asan SANITIZE=1 (what check uses), B=build-bench OPT=-O3.
+
+VERSION     := 0.1.0
+
+PREFIX      ?= /usr
+BINDIR      ?= $(PREFIX)/bin
+SBINDIR     ?= $(PREFIX)/sbin
+DATADIR     ?= $(PREFIX)/share
+MANDIR      ?= $(DATADIR)/man
+DOCDIR      ?= $(DATADIR)/doc/supportgrant
+SYSCONFDIR  ?= /etc
+MULTIARCH   := $(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || $(CC) -print-multiarch)
+PAMDIR      ?= /usr/lib/$(MULTIARCH)/security
+SYSTEMDUNITDIR ?= /usr/lib/systemd/system
+CATALOGDIR  ?= /usr/lib/systemd/catalog
+TMPFILESDIR ?= /usr/lib/tmpfiles.d
+SYSUSERSDIR ?= /usr/lib/sysusers.d
+PAMCONFIGDIR ?= $(DATADIR)/pam-configs
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+
+B           ?= build
+CC          ?= gcc
+OPT         ?= -O2
+SANITIZE    ?=
+
+PKGS        := libsystemd sqlite3 json-c zlib
+PKG_CFLAGS  := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARNINGS    := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wmissing-prototypes \
+               -Wstrict-prototypes -Wvla -Wundef -Wno-unused-parameter
+CFLAGS_BASE := -std=gnu11 -g $(OPT) $(WARNINGS) -fPIC -fvisibility=hidden \
+               -fstack-protector-strong -fno-strict-aliasing -D_GNU_SOURCE \
+               -DSG_VERSION=\"$(VERSION)\" -DSG_SBINDIR=\"$(SBINDIR)\" -Icommon $(PKG_CFLAGS)
+ifeq ($(SANITIZE),1)
+CFLAGS_BASE += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS_SAN := -fsanitize=address,undefined
+MODULE_DEFS :=
+else
+CFLAGS_BASE += -D_FORTIFY_SOURCE=2
+LDFLAGS_SAN :=
+MODULE_DEFS := -Wl,-z,defs
+endif
+ALL_CFLAGS  := $(CFLAGS_BASE) $(CFLAGS)
+ALL_LDFLAGS := $(LDFLAGS_SAN) -Wl,-z,relro,-z,now $(LDFLAGS)
+
+COMMON_SRC  := $(sort $(wildcard common/*.c))
+COMMON_OBJ  := $(COMMON_SRC:%.c=$(B)/%.o)
+COMMON_LIB  := $(B)/libsgcommon.a
+
+MODULE      := $(B)/pam_supportgrant.so
+CLI         := $(B)/supportgrant
+DAEMON      := $(B)/supportgrantd
+
+UNIT_SRC    := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN    := $(UNIT_SRC:%.c=$(B)/%)
+TESTLIB_SRC := $(sort $(wildcard tests/lib/*.c))
+TESTLIB_OBJ := $(TESTLIB_SRC:%.c=$(B)/%.o)
+
+HELPER_CLI_SRC    := $(sort $(wildcard helper/cli*.c))
+HELPER_DAEMON_SRC := $(sort $(wildcard helper/daemon*.c))
+
+TARGETS := $(MODULE)
+ifneq ($(HELPER_CLI_SRC),)
+TARGETS += $(CLI)
+endif
+ifneq ($(HELPER_DAEMON_SRC),)
+TARGETS += $(DAEMON)
+endif
+
+PAM_TEST_SRC := $(sort $(wildcard tests/pam/test_*.c))
+PAM_TEST_BIN := $(PAM_TEST_SRC:%.c=$(B)/%)
+
+.PHONY: all check check-format format unit deps install uninstall clean demo deb bench fuzz \
+        tests-build
+.DEFAULT_GOAL := all
+
+all: $(TARGETS)
+
+$(B)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(COMMON_LIB): $(COMMON_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(MODULE): $(B)/pam_module/pam_supportgrant.o $(COMMON_LIB) pam_module/module.map
+	$(CC) -shared $(ALL_LDFLAGS) $(MODULE_DEFS) -Wl,--version-script=pam_module/module.map \
+		-o $@ $(B)/pam_module/pam_supportgrant.o $(COMMON_LIB) $(PKG_LIBS) -lpam
+
+$(CLI): $(HELPER_CLI_SRC:%.c=$(B)/%.o) $(COMMON_LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(DAEMON): $(HELPER_DAEMON_SRC:%.c=$(B)/%.o) $(COMMON_LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# Unit tests: one cmocka program per tests/unit/test_*.c, linked against the common library.
+$(B)/tests/unit/%: $(B)/tests/unit/%.o $(TESTLIB_OBJ) $(COMMON_LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
+
+$(B)/tests/pam/%: $(B)/tests/pam/%.o $(TESTLIB_OBJ) $(COMMON_LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka -lpam
+
+tests-build: $(TARGETS) $(UNIT_BIN) $(PAM_TEST_BIN)
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+# ---------------------------------------------------------------------------------------
+# check: style, then the ASan+UBSan build with every suite, then valgrind on the PAM suite.
+
+CHECK_SRC = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find common pam_module helper tests -name '*.[ch]')
+
+check-format:
+	@out=$$(clang-format --dry-run -Werror $(CHECK_SRC) 2>&1) || { echo "$$out" | head -40; \
+		echo "check-format: run 'make format'"; exit 1; }
+	@echo "check-format: ok"
+
+format:
+	clang-format -i $(CHECK_SRC)
+
+check: deps
+	$(MAKE) check-format
+	$(MAKE) B=build-asan SANITIZE=1 tests-build
+	tests/run-tests.sh build-asan
+	$(MAKE) B=build tests-build
+	tests/run-valgrind.sh build
+
+# ---------------------------------------------------------------------------------------
+
+DEB_BUILD_DEPS := build-essential pkg-config libpam0g-dev libsystemd-dev libsqlite3-dev \
+                  libjson-c-dev zlib1g-dev
+DEB_TEST_DEPS  := libcmocka-dev libpam-wrapper libnss-wrapper libpamtest0-dev pamtester \
+                  clang clang-format valgrind sqlite3 tzdata systemd openssh-server \
+                  openssh-client openssh-sftp-server rsync util-linux procps passwd \
+                  libpam-modules libpam-runtime iproute2 psmisc
+DEB_PKG_DEPS   := debhelper devscripts lintian mandoc fakeroot dpkg-dev hyperfine
+DEB_DEPS       := $(DEB_BUILD_DEPS) $(DEB_TEST_DEPS) $(DEB_PKG_DEPS)
+
+deps:
+	@missing=$$(for p in $(DEB_DEPS); do \
+		dpkg-query -W -f='$${db:Status-Status}\n' $$p 2>/dev/null | grep -qx installed \
+			|| echo $$p; done); \
+	if [ -z "$$missing" ]; then echo "deps: all installed"; \
+	elif [ "$$(id -u)" != 0 ]; then \
+		echo "deps: missing packages; run as root:"; \
+		echo "  apt-get install --no-install-recommends" $$missing; exit 1; \
+	else \
+		echo "deps: installing" $$missing; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends $$missing; \
+	fi
+
+clean:
+	rm -rf build build-* debian
+
+-include $(COMMON_OBJ:.o=.d) $(B)/pam_module/pam_supportgrant.d \
+	$(HELPER_CLI_SRC:%.c=$(B)/%.d) $(HELPER_DAEMON_SRC:%.c=$(B)/%.d) \
+	$(UNIT_SRC:%.c=$(B)/%.d) $(PAM_TEST_SRC:%.c=$(B)/%.d) $(TESTLIB_SRC:%.c=$(B)/%.d)

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* supportgrant.conf: "key = value" lines, '#' comments. One vocabulary for the file and for
+ * PAM module arguments ("key=value"): both go through sg_config_set(). */
+
+#include <limits.h>
+#include <stdbool.h>
+#include <sys/types.h>
+#include <sys/un.h>
+
+#include "error.h"
+#include "names.h"
+#include "period.h"
+#include "timeutil.h"
+
+#define SG_CONF_PATH     "/etc/security/supportgrant.conf"
+#define SG_DATABASE_PATH "/var/lib/supportgrant/supportgrant.db"
+#define SG_SOCKET_PATH   "/run/supportgrant/socket"
+#define SG_CONF_MAX_SIZE (64 * 1024)
+#define SG_PREFIX_MAX    64
+#define SG_SOCKET_MAX    sizeof(((struct sockaddr_un *)0)->sun_path)
+
+enum sg_reason_mode {
+        SG_REASON_REQUIRED,
+        SG_REASON_OPTIONAL,
+        SG_REASON_OFF,
+};
+
+struct sg_config {
+        char staff_group[SG_NAME_MAX];
+        char department_prefix[SG_PREFIX_MAX];
+        enum sg_reason_mode reason;
+        unsigned reason_min_length; /* 1..500 */
+        enum sg_period default_period;
+        struct sg_duration retention;
+        bool terminate_sessions;
+        bool default_right;
+        struct sg_duration code_validity;
+        char database[PATH_MAX];
+        char socket[SG_SOCKET_MAX];
+};
+
+/* The defaults of SPEC §4. */
+void sg_config_init(struct sg_config *c);
+
+/* Sets one key from its text value. -ENOENT: unknown key; -EINVAL: bad value. err gets
+ * "unknown key 'x'" or "bad value 'y' for key 'x': expected ...". */
+int sg_config_set(struct sg_config *c, const char *key, const char *value, struct sg_error *err);
+
+/* Parses a whole configuration text. Every line is tried: good lines are applied even when
+ * another line is bad (the PAM module still learns staff_group from a file with one typo and
+ * can deny staff while leaving everyone else alone). Returns 0 or the first error, with err
+ * set to "NAME:LINE: message". */
+int sg_config_parse(struct sg_config *c, const char *name, const char *text, size_t len,
+                    struct sg_error *err);
+
+/* Opens a trusted file: O_NOFOLLOW|O_CLOEXEC, must be a regular file owned by 'owner' (root
+ * for everything but unit tests), not writable by group or others, at most max_size bytes.
+ * Returns an fd, or -ENOENT, -EACCES, -ELOOP (symlink), -EPERM (owner/mode), -EFBIG,
+ * -EBADF (not a regular file), with err describing it. */
+int sg_open_trusted(const char *path, uid_t owner, size_t max_size, struct sg_error *err);
+
+/* sg_open_trusted() + sg_config_parse(). -ENOENT when the file does not exist (callers
+ * decide whether that is fatal). */
+int sg_config_load(struct sg_config *c, const char *path, uid_t owner, struct sg_error *err);
+
+/* The UID_MIN..UID_MAX range of human accounts from login.defs (defaults 1000..60000 when the
+ * file or the keys are missing). path NULL means /etc/login.defs. */
+int sg_login_defs_uid_range(const char *path, uid_t *ret_min, uid_t *ret_max);

@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The SQLite store: grants, logins, rights, used activation codes and the one-time login
+ * tokens that carry a reason from sshd's [pam] child to its monitor. This file owns all SQL.
+ *
+ * Every function returns 0 (or a documented positive value) or a negative errno:
+ *   -ENOENT           the database (or the row asked for) does not exist
+ *   -EBUSY            locked by another writer beyond the busy timeout
+ *   -EBADMSG          corrupt, not a database, or not a supportgrant database
+ *   -EPROTONOSUPPORT  written by a newer supportgrant (schema version above ours)
+ *   -EROFS / -ENOSPC / -EACCES / -EIO   as the file system says
+ * sg_store_errmsg() gives SQLite's own words for the last failure. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "names.h"
+#include "period.h"
+#include "reason.h"
+
+#define SG_STORE_SCHEMA_VERSION 1
+#define SG_STORE_BUSY_TIMEOUT_MS 2000
+#define SG_MAX_COVER 32     /* grant ids recorded per login */
+#define SG_TOKEN_LEN 32     /* hex characters of a login token */
+#define SG_TOKEN_MAX_AGE 600 /* seconds between reason and session open */
+
+typedef struct sg_store sg_store;
+
+enum sg_store_flags {
+        SG_STORE_CREATE = 1 << 0, /* create the file (0600) and schema if missing */
+        SG_STORE_READONLY = 1 << 1,
+};
+
+enum sg_grant_kind {
+        SG_GRANT_USER,
+        SG_GRANT_DEPARTMENT,
+};
+
+enum sg_via {
+        SG_VIA_CLI,
+        SG_VIA_CODE,
+};
+
+enum sg_grant_state {
+        SG_GRANT_ACTIVE,
+        SG_GRANT_EXPIRED,
+        SG_GRANT_REVOKED,
+};
+
+struct sg_grant {
+        int64_t id;
+        enum sg_grant_kind kind;
+        char target[SG_NAME_MAX]; /* user name, or department name without the prefix */
+        bool export;
+        enum sg_period period;
+        time_t granted_at;
+        time_t expires_at; /* SG_TIME_NEVER for permanent */
+        char granted_by[SG_NAME_MAX];
+        enum sg_via via;
+        char note[SG_NOTE_MAX_BYTES + 1];
+        time_t revoked_at; /* 0: not revoked */
+        char revoked_by[SG_NAME_MAX];
+};
+
+enum sg_login_outcome {
+        SG_LOGIN_ACCEPTED,
+        SG_LOGIN_DENIED,
+};
+
+enum sg_login_end {
+        SG_END_NONE, /* still open (or a denied attempt, which has no session) */
+        SG_END_CLOSED,
+        SG_END_TERMINATED,
+};
+
+struct sg_login {
+        int64_t id;
+        char user[SG_NAME_MAX];
+        time_t time;
+        enum sg_login_outcome outcome;
+        char reason[SG_REASON_MAX_BYTES + 1];
+        char service[64];
+        char rhost[256];
+        char tty[64];
+        pid_t pid;           /* the process that opened the session (sshd's [priv] monitor) */
+        uint64_t pid_start;  /* its start time in clock ticks since boot (/proc/PID/stat) */
+        size_t n_grant_ids;
+        int64_t grant_ids[SG_MAX_COVER];
+        time_t ended_at;     /* 0: open */
+        enum sg_login_end end;
+        char detail[256];    /* why it was denied */
+};
+
+/* What covers a staff account right now. */
+struct sg_coverage {
+        size_t n_grant_ids;
+        int64_t grant_ids[SG_MAX_COVER];
+        bool export;       /* OR of the covering grants */
+        time_t expires_at; /* the latest expiry among them; SG_TIME_NEVER if one is permanent */
+};
+
+/* Explicit right to activate set by root; SG_RIGHT_DEFAULT means no entry. */
+enum sg_right {
+        SG_RIGHT_DEFAULT = -1,
+        SG_RIGHT_REVOKED = 0,
+        SG_RIGHT_GRANTED = 1,
+};
+
+struct sg_right_entry {
+        char user[SG_NAME_MAX];
+        enum sg_right right;
+        time_t changed_at;
+        char changed_by[SG_NAME_MAX];
+};
+
+int sg_store_open(const char *path, int flags, sg_store **ret);
+void sg_store_close(sg_store *s);
+const char *sg_store_errmsg(sg_store *s);
+/* The schema version a database file has (0 for a fresh file). */
+int sg_store_schema_version(sg_store *s, int *ret);
+
+/* Explicit transactions for work that must be atomic across calls (redeeming a code).
+ * Every single call below is atomic on its own. */
+int sg_store_begin(sg_store *s);
+int sg_store_commit(sg_store *s);
+void sg_store_rollback(sg_store *s);
+
+/* Grants */
+int sg_store_grant_add(sg_store *s, struct sg_grant *g); /* sets g->id */
+int sg_store_grant_get(sg_store *s, int64_t id, struct sg_grant *ret);
+/* -ENOENT: no such grant; -EALREADY: already revoked. */
+int sg_store_grant_revoke(sg_store *s, int64_t id, time_t when, const char *by);
+enum sg_grant_state sg_grant_state(const struct sg_grant *g, time_t now);
+
+/* Calls cb for each grant, newest first. Return a negative value from cb to stop (it is
+ * passed on). */
+typedef int (*sg_grant_cb)(const struct sg_grant *g, void *userdata);
+/* Grants active at 'now' (neither revoked nor expired). */
+int sg_store_grants_active(sg_store *s, time_t now, sg_grant_cb cb, void *userdata);
+/* Grants made in [since, until) (history). */
+int sg_store_grants_between(sg_store *s, time_t since, time_t until, sg_grant_cb cb,
+                            void *userdata);
+/* Active grants whose target is exactly this user or department. */
+int sg_store_grants_active_for(sg_store *s, enum sg_grant_kind kind, const char *target,
+                               time_t now, sg_grant_cb cb, void *userdata);
+/* The earliest expiry after 'now' among active grants; SG_TIME_NEVER if none. */
+int sg_store_next_expiry(sg_store *s, time_t now, time_t *ret);
+
+/* Which active grants cover a staff account with these departments at 'now'. Returns 1 when
+ * covered, 0 when not (ret->n_grant_ids == 0). */
+int sg_store_coverage(sg_store *s, const char *user, const char *const *departments,
+                      size_t n_departments, time_t now, struct sg_coverage *ret);
+
+/* Logins */
+int sg_store_login_add(sg_store *s, struct sg_login *l); /* sets l->id */
+int sg_store_login_get(sg_store *s, int64_t id, struct sg_login *ret);
+/* Records the end of a session once: -EALREADY if it already ended (the first end wins, so a
+ * session the daemon terminated stays "terminated" when sshd then runs close_session). */
+int sg_store_login_end(sg_store *s, int64_t id, time_t when, enum sg_login_end end);
+typedef int (*sg_login_cb)(const struct sg_login *l, void *userdata);
+/* Logins in [since, until), optionally of one user, newest first; limit 0 = all. */
+int sg_store_logins_between(sg_store *s, time_t since, time_t until, const char *user,
+                            size_t limit, sg_login_cb cb, void *userdata);
+/* Keyset pagination for streaming: logins older than (before_time, before_id). */
+int sg_store_logins_page(sg_store *s, time_t since, time_t until, const char *user,
+                         time_t before_time, int64_t before_id, size_t limit, sg_login_cb cb,
+                         void *userdata);
+/* Accepted logins whose session has not ended. */
+int sg_store_open_sessions(sg_store *s, sg_login_cb cb, void *userdata);
+
+/* One-time login tokens: the reason asked in one process, consumed in another. */
+int sg_store_token_new(sg_store *s, const char *user, const char *reason, time_t now,
+                       char token[static SG_TOKEN_LEN + 1]);
+/* Looks a token up for this user, not older than SG_TOKEN_MAX_AGE; with consume, deletes it.
+ * -ENOENT when unknown, used, expired or of another user. */
+int sg_store_token_get(sg_store *s, const char *token, const char *user, time_t now,
+                       bool consume, char *reason, size_t reason_size);
+
+/* Rights */
+int sg_store_right_get(sg_store *s, const char *user, enum sg_right *ret);
+int sg_store_right_set(sg_store *s, const char *user, enum sg_right right, time_t when,
+                       const char *by);
+typedef int (*sg_right_cb)(const struct sg_right_entry *e, void *userdata);
+int sg_store_rights_list(sg_store *s, sg_right_cb cb, void *userdata);
+
+/* Activation codes: marks a code id used. -EEXIST when it was used before, with *ret_used_at
+ * and ret_used_by (SG_NAME_MAX) telling when and by whom. */
+int sg_store_code_mark_used(sg_store *s, const char *code_id, time_t created, time_t now,
+                            const char *by, int64_t grant_id, time_t *ret_used_at,
+                            char *ret_used_by);
+
+/* Deletes what is older than the retention cutoff: grants that ended (expired or revoked)
+ * before it, logins before it that are not open sessions, stale tokens, used codes that can no
+ * longer be redeemed anyway (created before code_cutoff). Returns the number of rows removed. */
+int sg_store_prune(sg_store *s, time_t cutoff, time_t code_cutoff, time_t now);
+
+/* Names for the JSON and table columns. */
+const char *sg_grant_kind_to_string(enum sg_grant_kind k);
+const char *sg_via_to_string(enum sg_via v);
+const char *sg_grant_state_to_string(enum sg_grant_state st);
+const char *sg_login_outcome_to_string(enum sg_login_outcome o);
+const char *sg_login_end_to_string(enum sg_login_end e); /* NULL for SG_END_NONE */
