@@ -33,8 +33,8 @@ struct sg_event_fields {
         int export;             /* SUPPORTGRANT_EXPORT yes/no; -1: not sent */
 };
 
-const char *sg_event_to_string(enum sg_event e);      /* "grant-created" */
-const char *sg_event_message_id(enum sg_event e);     /* 32 hex digits */
+const char *sg_event_to_string(enum sg_event e);  /* "grant-created" */
+const char *sg_event_message_id(enum sg_event e); /* 32 hex digits */
 /* Sends one entry with SYSLOG_IDENTIFIER=supportgrant, SUPPORTGRANT_EVENT, MESSAGE_ID,
  * PRIORITY and MESSAGE (the given human sentence). Returns 0 or negative errno. */
 int sg_journal_event(enum sg_event e, int priority, const struct sg_event_fields *f,

@@ -21,8 +21,8 @@ struct sg_identity {
 };
 
 /* Looks up a user and, when staff, its departments (groups named department_prefix + NAME,
- * never staff_group itself). -ENOENT: no such user; -EINVAL: a name that is not valid
- * (names.h); other negative errno: NSS failed, nothing can be concluded. */
+ * never staff_group itself). -ENOENT: no such user; -EINVAL: a staff account whose name is
+ * not valid (names.h); other negative errno: NSS failed, nothing can be concluded. */
 int sg_identity_lookup(const struct sg_config *c, const char *user, struct sg_identity *ret);
 
 /* Same by uid (for callers identified by SO_PEERCRED). */

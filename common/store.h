@@ -18,15 +18,16 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "error.h"
 #include "names.h"
 #include "period.h"
 #include "reason.h"
 
-#define SG_STORE_SCHEMA_VERSION 1
+#define SG_STORE_SCHEMA_VERSION  1
 #define SG_STORE_BUSY_TIMEOUT_MS 2000
-#define SG_MAX_COVER 32     /* grant ids recorded per login */
-#define SG_TOKEN_LEN 32     /* hex characters of a login token */
-#define SG_TOKEN_MAX_AGE 600 /* seconds between reason and session open */
+#define SG_MAX_COVER             32  /* grant ids recorded per login */
+#define SG_TOKEN_LEN             32  /* hex characters of a login token */
+#define SG_TOKEN_MAX_AGE         600 /* seconds between reason and session open */
 
 typedef struct sg_store sg_store;
 
@@ -86,13 +87,13 @@ struct sg_login {
         char service[64];
         char rhost[256];
         char tty[64];
-        pid_t pid;           /* the process that opened the session (sshd's [priv] monitor) */
-        uint64_t pid_start;  /* its start time in clock ticks since boot (/proc/PID/stat) */
+        pid_t pid;          /* the process that opened the session (sshd's [priv] monitor) */
+        uint64_t pid_start; /* its start time in clock ticks since boot (/proc/PID/stat) */
         size_t n_grant_ids;
         int64_t grant_ids[SG_MAX_COVER];
-        time_t ended_at;     /* 0: open */
+        time_t ended_at; /* 0: open */
         enum sg_login_end end;
-        char detail[256];    /* why it was denied */
+        char detail[256]; /* why it was denied */
 };
 
 /* What covers a staff account right now. */
@@ -117,14 +118,21 @@ struct sg_right_entry {
         char changed_by[SG_NAME_MAX];
 };
 
-int sg_store_open(const char *path, int flags, sg_store **ret);
+/* Opens (and with SG_STORE_CREATE creates, 0600) the database and brings its schema up to date.
+ * The file must be owned by the effective uid and not writable by group or others. err says
+ * what went wrong in words (with SQLite's own message where there is one). */
+int sg_store_open(const char *path, int flags, sg_store **ret, struct sg_error *err);
+/* For tests of the migration path: stops at schema version 'version'. */
+int sg_store_open_version(const char *path, int flags, int version, sg_store **ret,
+                          struct sg_error *err);
 void sg_store_close(sg_store *s);
 const char *sg_store_errmsg(sg_store *s);
 /* The schema version a database file has (0 for a fresh file). */
 int sg_store_schema_version(sg_store *s, int *ret);
 
 /* Explicit transactions for work that must be atomic across calls (redeeming a code).
- * Every single call below is atomic on its own. */
+ * Every single call below is atomic on its own; sg_store_prune() runs its own transaction and
+ * must not be called inside one. */
 int sg_store_begin(sg_store *s);
 int sg_store_commit(sg_store *s);
 void sg_store_rollback(sg_store *s);
@@ -145,8 +153,8 @@ int sg_store_grants_active(sg_store *s, time_t now, sg_grant_cb cb, void *userda
 int sg_store_grants_between(sg_store *s, time_t since, time_t until, sg_grant_cb cb,
                             void *userdata);
 /* Active grants whose target is exactly this user or department. */
-int sg_store_grants_active_for(sg_store *s, enum sg_grant_kind kind, const char *target,
-                               time_t now, sg_grant_cb cb, void *userdata);
+int sg_store_grants_active_for(sg_store *s, enum sg_grant_kind kind, const char *target, time_t now,
+                               sg_grant_cb cb, void *userdata);
 /* The earliest expiry after 'now' among active grants; SG_TIME_NEVER if none. */
 int sg_store_next_expiry(sg_store *s, time_t now, time_t *ret);
 
@@ -163,12 +171,15 @@ int sg_store_login_get(sg_store *s, int64_t id, struct sg_login *ret);
 int sg_store_login_end(sg_store *s, int64_t id, time_t when, enum sg_login_end end);
 typedef int (*sg_login_cb)(const struct sg_login *l, void *userdata);
 /* Logins in [since, until), optionally of one user, newest first; limit 0 = all. */
-int sg_store_logins_between(sg_store *s, time_t since, time_t until, const char *user,
-                            size_t limit, sg_login_cb cb, void *userdata);
+int sg_store_logins_between(sg_store *s, time_t since, time_t until, const char *user, size_t limit,
+                            sg_login_cb cb, void *userdata);
 /* Keyset pagination for streaming: logins older than (before_time, before_id). */
 int sg_store_logins_page(sg_store *s, time_t since, time_t until, const char *user,
                          time_t before_time, int64_t before_id, size_t limit, sg_login_cb cb,
                          void *userdata);
+/* The open session this process (pid + start time) opened for user; -ENOENT if none. */
+int sg_store_login_find_open(sg_store *s, const char *user, pid_t pid, uint64_t pid_start,
+                             int64_t *ret_id);
 /* Accepted logins whose session has not ended. */
 int sg_store_open_sessions(sg_store *s, sg_login_cb cb, void *userdata);
 
@@ -177,8 +188,8 @@ int sg_store_token_new(sg_store *s, const char *user, const char *reason, time_t
                        char token[static SG_TOKEN_LEN + 1]);
 /* Looks a token up for this user, not older than SG_TOKEN_MAX_AGE; with consume, deletes it.
  * -ENOENT when unknown, used, expired or of another user. */
-int sg_store_token_get(sg_store *s, const char *token, const char *user, time_t now,
-                       bool consume, char *reason, size_t reason_size);
+int sg_store_token_get(sg_store *s, const char *token, const char *user, time_t now, bool consume,
+                       char *reason, size_t reason_size);
 
 /* Rights */
 int sg_store_right_get(sg_store *s, const char *user, enum sg_right *ret);

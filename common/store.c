@@ -1,0 +1,1159 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include "proc.h"
+#include "store.h"
+
+struct sg_store {
+        sqlite3 *db;
+        int flags;
+        char errmsg[256];
+};
+
+/* Each step runs in its own transaction and moves user_version to its number. Never edit a
+ * step that has shipped; add a new one. */
+static const struct {
+        int version;
+        const char *sql;
+} migrations[] = {
+        {1, "CREATE TABLE grants ("
+            "  id INTEGER PRIMARY KEY,"
+            "  kind TEXT NOT NULL CHECK (kind IN ('user', 'department')),"
+            "  target TEXT NOT NULL,"
+            "  export INTEGER NOT NULL CHECK (export IN (0, 1)),"
+            "  period TEXT NOT NULL,"
+            "  granted_at INTEGER NOT NULL,"
+            "  expires_at INTEGER," /* NULL: permanent */
+            "  granted_by TEXT NOT NULL,"
+            "  via TEXT NOT NULL CHECK (via IN ('cli', 'code')),"
+            "  note TEXT NOT NULL DEFAULT '',"
+            "  revoked_at INTEGER,"
+            "  revoked_by TEXT"
+            ");"
+            "CREATE TABLE logins ("
+            "  id INTEGER PRIMARY KEY,"
+            "  user TEXT NOT NULL,"
+            "  time INTEGER NOT NULL,"
+            "  outcome TEXT NOT NULL CHECK (outcome IN ('accepted', 'denied')),"
+            "  reason TEXT,"
+            "  service TEXT NOT NULL DEFAULT '',"
+            "  rhost TEXT NOT NULL DEFAULT '',"
+            "  tty TEXT NOT NULL DEFAULT '',"
+            "  pid INTEGER NOT NULL DEFAULT 0,"
+            "  pid_start INTEGER NOT NULL DEFAULT 0,"
+            "  grant_ids TEXT NOT NULL DEFAULT ''," /* "3,7" */
+            "  ended_at INTEGER,"
+            "  end_kind TEXT CHECK (end_kind IN ('closed', 'terminated')),"
+            "  detail TEXT NOT NULL DEFAULT ''"
+            ");"
+            "CREATE TABLE rights ("
+            "  user TEXT PRIMARY KEY,"
+            "  allowed INTEGER NOT NULL CHECK (allowed IN (0, 1)),"
+            "  changed_at INTEGER NOT NULL,"
+            "  changed_by TEXT NOT NULL"
+            ") WITHOUT ROWID;"
+            "CREATE TABLE used_codes ("
+            "  code_id TEXT PRIMARY KEY,"
+            "  created INTEGER NOT NULL,"
+            "  used_at INTEGER NOT NULL,"
+            "  used_by TEXT NOT NULL,"
+            "  grant_id INTEGER"
+            ") WITHOUT ROWID;"
+            "CREATE TABLE login_tokens ("
+            "  token TEXT PRIMARY KEY,"
+            "  user TEXT NOT NULL,"
+            "  reason TEXT NOT NULL,"
+            "  created INTEGER NOT NULL"
+            ") WITHOUT ROWID;"},
+        /* The indexes that keep the login path flat however long the history grows. */
+        {2, "CREATE INDEX grants_by_target ON grants (kind, target, expires_at);"
+            "CREATE INDEX grants_by_expiry ON grants (expires_at);"
+            "CREATE INDEX grants_by_time ON grants (granted_at);"
+            "CREATE INDEX logins_by_time ON logins (time, id);"
+            "CREATE INDEX logins_by_user ON logins (user, time, id);"
+            "CREATE INDEX logins_open ON logins (id) "
+            "  WHERE outcome = 'accepted' AND ended_at IS NULL;"},
+};
+
+static int errno_from_sqlite(sqlite3 *db, int rc)
+{
+        switch (rc & 0xff) {
+        case SQLITE_OK:
+        case SQLITE_DONE:
+        case SQLITE_ROW:
+                return 0;
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED:
+                return -EBUSY;
+        case SQLITE_CORRUPT:
+        case SQLITE_NOTADB:
+        case SQLITE_SCHEMA:
+        case SQLITE_FORMAT:
+                return -EBADMSG;
+        case SQLITE_READONLY:
+                return -EROFS;
+        case SQLITE_FULL:
+                return -ENOSPC;
+        case SQLITE_PERM:
+        case SQLITE_AUTH:
+                return -EACCES;
+        case SQLITE_NOMEM:
+                return -ENOMEM;
+        case SQLITE_CONSTRAINT:
+                return -EEXIST;
+        case SQLITE_TOOBIG:
+                return -E2BIG;
+        case SQLITE_CANTOPEN:
+        case SQLITE_IOERR: {
+                int e = db ? sqlite3_system_errno(db) : 0;
+                return e > 0 ? -e : -EIO;
+        }
+        default:
+                return -EIO;
+        }
+}
+
+/* Records SQLite's message and returns the matching errno. */
+static int store_fail(sg_store *s, int rc)
+{
+        (void)snprintf(s->errmsg, sizeof(s->errmsg), "%s",
+                       s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+        return errno_from_sqlite(s->db, rc);
+}
+
+const char *sg_store_errmsg(sg_store *s)
+{
+        return s && s->errmsg[0] ? s->errmsg : "no error";
+}
+
+static void sqlite3_finalizep(sqlite3_stmt **st)
+{
+        if (*st)
+                (void)sqlite3_finalize(*st);
+}
+#define _cleanup_stmt_ _cleanup_(sqlite3_finalizep)
+
+static int prepare(sg_store *s, const char *sql, sqlite3_stmt **ret)
+{
+        int rc = sqlite3_prepare_v2(s->db, sql, -1, ret, NULL);
+        return rc == SQLITE_OK ? 0 : store_fail(s, rc);
+}
+
+static int exec(sg_store *s, const char *sql)
+{
+        int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+        return rc == SQLITE_OK ? 0 : store_fail(s, rc);
+}
+
+/* Steps a statement that returns no rows. */
+static int step_done(sg_store *s, sqlite3_stmt *st)
+{
+        int rc = sqlite3_step(st);
+        return rc == SQLITE_DONE ? 0 : store_fail(s, rc == SQLITE_ROW ? SQLITE_MISUSE : rc);
+}
+
+/* Copies a text column into a fixed buffer; data longer than what we ever write means the file
+ * was not written by us. */
+static int column_copy(sg_store *s, sqlite3_stmt *st, int col, char *buf, size_t size)
+{
+        const unsigned char *t = sqlite3_column_text(st, col);
+        int n = sqlite3_column_bytes(st, col);
+
+        if (!t) {
+                buf[0] = 0;
+                return 0;
+        }
+        if (n < 0 || (size_t)n >= size) {
+                (void)snprintf(s->errmsg, sizeof(s->errmsg), "oversized value in column %d", col);
+                return -EBADMSG;
+        }
+        memcpy(buf, t, (size_t)n + 1);
+        return 0;
+}
+
+static int bind_text(sqlite3_stmt *st, int i, const char *t)
+{
+        return sqlite3_bind_text(st, i, t, -1, SQLITE_STATIC);
+}
+
+int sg_store_begin(sg_store *s)
+{
+        return exec(s, "BEGIN IMMEDIATE");
+}
+
+int sg_store_commit(sg_store *s)
+{
+        return exec(s, "COMMIT");
+}
+
+void sg_store_rollback(sg_store *s)
+{
+        if (!sqlite3_get_autocommit(s->db))
+                (void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int sg_store_schema_version(sg_store *s, int *ret)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r, rc;
+
+        r = prepare(s, "PRAGMA user_version", &st);
+        if (r < 0)
+                return r;
+        rc = sqlite3_step(st);
+        if (rc != SQLITE_ROW)
+                return store_fail(s, rc);
+        *ret = sqlite3_column_int(st, 0);
+        return 0;
+}
+
+static int migrate(sg_store *s, int from, int to)
+{
+        for (size_t i = 0; i < ELEMENTSOF(migrations); i++) {
+                char pragma[64];
+                int r;
+
+                if (migrations[i].version <= from || migrations[i].version > to)
+                        continue;
+                r = sg_store_begin(s);
+                if (r < 0)
+                        return r;
+                r = exec(s, migrations[i].sql);
+                if (r >= 0) {
+                        (void)snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
+                                       migrations[i].version);
+                        r = exec(s, pragma);
+                }
+                if (r >= 0)
+                        r = sg_store_commit(s);
+                if (r < 0) {
+                        sg_store_rollback(s);
+                        return r;
+                }
+        }
+        return 0;
+}
+
+/* A database that decides who may log in must not be writable by anyone but its owner. */
+static int check_file(sg_store *s, const char *path)
+{
+        struct stat st;
+
+        if (lstat(path, &st) < 0) {
+                int e = errno;
+                (void)snprintf(s->errmsg, sizeof(s->errmsg), "%s", strerror(e));
+                return -e;
+        }
+        if (!S_ISREG(st.st_mode)) {
+                (void)snprintf(s->errmsg, sizeof(s->errmsg), "not a regular file");
+                return -EBADF;
+        }
+        if (st.st_uid != geteuid() || (st.st_mode & 0022)) {
+                (void)snprintf(s->errmsg, sizeof(s->errmsg),
+                               "must be owned by uid %u and not writable by group or "
+                               "others (is uid %u, mode %04o)",
+                               (unsigned)geteuid(), (unsigned)st.st_uid,
+                               (unsigned)(st.st_mode & 07777));
+                return -EPERM;
+        }
+        return 0;
+}
+
+int sg_store_open_version(const char *path, int flags, int target, sg_store **ret,
+                          struct sg_error *err)
+{
+        sg_store *s;
+        int version = 0, r, rc, oflags;
+
+        s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        s->flags = flags;
+
+        if (flags & SG_STORE_CREATE) {
+                /* Create it ourselves so that it is 0600 from its first byte. */
+                int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+                if (fd < 0) {
+                        r = -errno;
+                        (void)snprintf(s->errmsg, sizeof(s->errmsg), "%s", strerror(-r));
+                        goto fail;
+                }
+                (void)close(fd);
+        }
+        r = check_file(s, path);
+        if (r < 0)
+                goto fail;
+
+        oflags = SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX |
+                 ((flags & SG_STORE_READONLY) ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE);
+        rc = sqlite3_open_v2(path, &s->db, oflags, NULL);
+        if (rc != SQLITE_OK) {
+                r = store_fail(s, rc);
+                goto fail;
+        }
+        (void)sqlite3_extended_result_codes(s->db, 1);
+        (void)sqlite3_busy_timeout(s->db, SG_STORE_BUSY_TIMEOUT_MS);
+
+        r = exec(s, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; "
+                    "PRAGMA trusted_schema = OFF");
+        if (r < 0)
+                goto fail;
+        if (!(flags & SG_STORE_READONLY)) {
+                r = exec(s, "PRAGMA journal_mode = WAL");
+                if (r < 0)
+                        goto fail;
+        }
+        r = sg_store_schema_version(s, &version);
+        if (r < 0)
+                goto fail;
+        if (version > SG_STORE_SCHEMA_VERSION) {
+                (void)snprintf(s->errmsg, sizeof(s->errmsg),
+                               "database schema version %d is newer than this supportgrant "
+                               "(%d); refusing to touch it",
+                               version, SG_STORE_SCHEMA_VERSION);
+                r = -EPROTONOSUPPORT;
+                goto fail;
+        }
+        if (version == 0 && !(flags & SG_STORE_CREATE)) {
+                (void)snprintf(s->errmsg, sizeof(s->errmsg),
+                               "not an initialized supportgrant database");
+                r = -EBADMSG;
+                goto fail;
+        }
+        if (version < target) {
+                if (flags & SG_STORE_READONLY) {
+                        (void)snprintf(s->errmsg, sizeof(s->errmsg),
+                                       "database schema version %d needs an upgrade", version);
+                        r = -EROFS;
+                        goto fail;
+                }
+                r = migrate(s, version, target);
+                if (r < 0) {
+                        /* "table grants already exists": some other program's database. */
+                        if (r == -EIO && version == 0)
+                                r = -EBADMSG;
+                        goto fail;
+                }
+        }
+        *ret = s;
+        return 0;
+fail:
+        (void)sg_error_set(err, r, "%s: %s", path, s->errmsg);
+        sg_store_close(s);
+        return r;
+}
+
+int sg_store_open(const char *path, int flags, sg_store **ret, struct sg_error *err)
+{
+        return sg_store_open_version(path, flags, SG_STORE_SCHEMA_VERSION, ret, err);
+}
+
+void sg_store_close(sg_store *s)
+{
+        if (!s)
+                return;
+        (void)sqlite3_close_v2(s->db);
+        free(s);
+}
+
+/* ---- names ------------------------------------------------------------------------------ */
+
+const char *sg_grant_kind_to_string(enum sg_grant_kind k)
+{
+        return k == SG_GRANT_DEPARTMENT ? "department" : "user";
+}
+
+const char *sg_via_to_string(enum sg_via v)
+{
+        return v == SG_VIA_CODE ? "code" : "cli";
+}
+
+const char *sg_grant_state_to_string(enum sg_grant_state st)
+{
+        switch (st) {
+        case SG_GRANT_ACTIVE:
+                return "active";
+        case SG_GRANT_EXPIRED:
+                return "expired";
+        case SG_GRANT_REVOKED:
+                return "revoked";
+        }
+        return "unknown";
+}
+
+const char *sg_login_outcome_to_string(enum sg_login_outcome o)
+{
+        return o == SG_LOGIN_DENIED ? "denied" : "accepted";
+}
+
+const char *sg_login_end_to_string(enum sg_login_end e)
+{
+        switch (e) {
+        case SG_END_CLOSED:
+                return "closed";
+        case SG_END_TERMINATED:
+                return "terminated";
+        case SG_END_NONE:
+                break;
+        }
+        return NULL;
+}
+
+enum sg_grant_state sg_grant_state(const struct sg_grant *g, time_t now)
+{
+        if (g->revoked_at != 0)
+                return SG_GRANT_REVOKED;
+        if (g->expires_at != SG_TIME_NEVER && g->expires_at <= now)
+                return SG_GRANT_EXPIRED;
+        return SG_GRANT_ACTIVE;
+}
+
+/* ---- grants ----------------------------------------------------------------------------- */
+
+#define GRANT_COLUMNS                                                                       \
+        "id, kind, target, export, period, granted_at, expires_at, granted_by, via, note, " \
+        "revoked_at, revoked_by"
+
+static int grant_from_row(sg_store *s, sqlite3_stmt *st, struct sg_grant *g)
+{
+        char kind[16], period[16], via[8];
+        int r = 0;
+
+        memset(g, 0, sizeof(*g));
+        g->id = sqlite3_column_int64(st, 0);
+        RET_GATHER(r, column_copy(s, st, 1, kind, sizeof(kind)));
+        RET_GATHER(r, column_copy(s, st, 2, g->target, sizeof(g->target)));
+        g->export = sqlite3_column_int(st, 3) != 0;
+        RET_GATHER(r, column_copy(s, st, 4, period, sizeof(period)));
+        g->granted_at = (time_t)sqlite3_column_int64(st, 5);
+        g->expires_at = sqlite3_column_type(st, 6) == SQLITE_NULL
+                                ? SG_TIME_NEVER
+                                : (time_t)sqlite3_column_int64(st, 6);
+        RET_GATHER(r, column_copy(s, st, 7, g->granted_by, sizeof(g->granted_by)));
+        RET_GATHER(r, column_copy(s, st, 8, via, sizeof(via)));
+        RET_GATHER(r, column_copy(s, st, 9, g->note, sizeof(g->note)));
+        g->revoked_at = sqlite3_column_type(st, 10) == SQLITE_NULL
+                                ? 0
+                                : (time_t)sqlite3_column_int64(st, 10);
+        RET_GATHER(r, column_copy(s, st, 11, g->revoked_by, sizeof(g->revoked_by)));
+        if (r < 0)
+                return r;
+        g->kind = streq(kind, "department") ? SG_GRANT_DEPARTMENT : SG_GRANT_USER;
+        g->via = streq(via, "code") ? SG_VIA_CODE : SG_VIA_CLI;
+        if (sg_period_from_string(period, &g->period) < 0) {
+                (void)snprintf(s->errmsg, sizeof(s->errmsg), "grant %" PRId64 ": bad period",
+                               g->id);
+                return -EBADMSG;
+        }
+        return 0;
+}
+
+/* Runs a grant query whose parameters are already bound and calls cb for each row. */
+static int grants_run(sg_store *s, sqlite3_stmt *st, sg_grant_cb cb, void *userdata)
+{
+        for (;;) {
+                struct sg_grant g;
+                int rc, r;
+
+                rc = sqlite3_step(st);
+                if (rc == SQLITE_DONE)
+                        return 0;
+                if (rc != SQLITE_ROW)
+                        return store_fail(s, rc);
+                r = grant_from_row(s, st, &g);
+                if (r < 0)
+                        return r;
+                r = cb(&g, userdata);
+                if (r < 0)
+                        return r;
+        }
+}
+
+int sg_store_grant_add(sg_store *s, struct sg_grant *g)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r;
+
+        r = prepare(s,
+                    "INSERT INTO grants (kind, target, export, period, granted_at, expires_at, "
+                    "granted_by, via, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    &st);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, sg_grant_kind_to_string(g->kind));
+        bind_text(st, 2, g->target);
+        sqlite3_bind_int(st, 3, g->export);
+        bind_text(st, 4, sg_period_to_string(g->period));
+        sqlite3_bind_int64(st, 5, g->granted_at);
+        if (g->expires_at == SG_TIME_NEVER)
+                sqlite3_bind_null(st, 6);
+        else
+                sqlite3_bind_int64(st, 6, g->expires_at);
+        bind_text(st, 7, g->granted_by);
+        bind_text(st, 8, sg_via_to_string(g->via));
+        bind_text(st, 9, g->note);
+        r = step_done(s, st);
+        if (r < 0)
+                return r;
+        g->id = sqlite3_last_insert_rowid(s->db);
+        g->revoked_at = 0;
+        g->revoked_by[0] = 0;
+        return 0;
+}
+
+int sg_store_grant_get(sg_store *s, int64_t id, struct sg_grant *ret)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r, rc;
+
+        r = prepare(s, "SELECT " GRANT_COLUMNS " FROM grants WHERE id = ?", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, id);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+                return -ENOENT;
+        if (rc != SQLITE_ROW)
+                return store_fail(s, rc);
+        return grant_from_row(s, st, ret);
+}
+
+int sg_store_grant_revoke(sg_store *s, int64_t id, time_t when, const char *by)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        struct sg_grant g;
+        int r;
+
+        r = prepare(s,
+                    "UPDATE grants SET revoked_at = ?, revoked_by = ? WHERE id = ? AND "
+                    "revoked_at IS NULL",
+                    &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, when);
+        bind_text(st, 2, by);
+        sqlite3_bind_int64(st, 3, id);
+        r = step_done(s, st);
+        if (r < 0)
+                return r;
+        if (sqlite3_changes(s->db) > 0)
+                return 0;
+        r = sg_store_grant_get(s, id, &g);
+        return r < 0 ? r : -EALREADY;
+}
+
+int sg_store_grants_active(sg_store *s, time_t now, sg_grant_cb cb, void *userdata)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r;
+
+        r = prepare(s,
+                    "SELECT " GRANT_COLUMNS " FROM grants WHERE revoked_at IS NULL AND "
+                    "(expires_at IS NULL OR expires_at > ?) ORDER BY granted_at DESC, id DESC",
+                    &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, now);
+        return grants_run(s, st, cb, userdata);
+}
+
+int sg_store_grants_between(sg_store *s, time_t since, time_t until, sg_grant_cb cb, void *userdata)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r;
+
+        r = prepare(s,
+                    "SELECT " GRANT_COLUMNS " FROM grants WHERE granted_at >= ? AND "
+                    "granted_at < ? ORDER BY granted_at DESC, id DESC",
+                    &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, since);
+        sqlite3_bind_int64(st, 2, until);
+        return grants_run(s, st, cb, userdata);
+}
+
+int sg_store_grants_active_for(sg_store *s, enum sg_grant_kind kind, const char *target, time_t now,
+                               sg_grant_cb cb, void *userdata)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r;
+
+        r = prepare(s,
+                    "SELECT " GRANT_COLUMNS " FROM grants WHERE kind = ?1 AND target = ?2 AND "
+                    "revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?3) "
+                    "ORDER BY granted_at DESC, id DESC",
+                    &st);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, sg_grant_kind_to_string(kind));
+        bind_text(st, 2, target);
+        sqlite3_bind_int64(st, 3, now);
+        return grants_run(s, st, cb, userdata);
+}
+
+int sg_store_next_expiry(sg_store *s, time_t now, time_t *ret)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r, rc;
+
+        r = prepare(s,
+                    "SELECT min(expires_at) FROM grants WHERE expires_at > ? AND "
+                    "revoked_at IS NULL",
+                    &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, now);
+        rc = sqlite3_step(st);
+        if (rc != SQLITE_ROW)
+                return store_fail(s, rc);
+        *ret = sqlite3_column_type(st, 0) == SQLITE_NULL ? SG_TIME_NEVER
+                                                         : (time_t)sqlite3_column_int64(st, 0);
+        return 0;
+}
+
+/* Two index range scans (timed and permanent grants) instead of an OR that SQLite might answer
+ * with a scan over every grant the target ever had. */
+static int coverage_add(sg_store *s, sqlite3_stmt *st, const char *kind, const char *target,
+                        time_t now, struct sg_coverage *c)
+{
+        int rc;
+
+        sqlite3_reset(st);
+        bind_text(st, 1, kind);
+        bind_text(st, 2, target);
+        sqlite3_bind_int64(st, 3, now);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                time_t exp = sqlite3_column_type(st, 2) == SQLITE_NULL
+                                     ? SG_TIME_NEVER
+                                     : (time_t)sqlite3_column_int64(st, 2);
+
+                if (c->n_grant_ids < SG_MAX_COVER)
+                        c->grant_ids[c->n_grant_ids++] = sqlite3_column_int64(st, 0);
+                if (sqlite3_column_int(st, 1))
+                        c->export = true;
+                if (exp > c->expires_at)
+                        c->expires_at = exp;
+        }
+        return rc == SQLITE_DONE ? 0 : store_fail(s, rc);
+}
+
+int sg_store_coverage(sg_store *s, const char *user, const char *const *departments,
+                      size_t n_departments, time_t now, struct sg_coverage *ret)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        struct sg_coverage c = {};
+        int r;
+
+        r = prepare(s,
+                    "SELECT id, export, expires_at FROM grants WHERE kind = ?1 AND target = ?2 "
+                    "AND expires_at > ?3 AND revoked_at IS NULL "
+                    "UNION ALL "
+                    "SELECT id, export, expires_at FROM grants WHERE kind = ?1 AND target = ?2 "
+                    "AND expires_at IS NULL AND revoked_at IS NULL",
+                    &st);
+        if (r < 0)
+                return r;
+        r = coverage_add(s, st, "user", user, now, &c);
+        for (size_t i = 0; r >= 0 && i < n_departments; i++)
+                r = coverage_add(s, st, "department", departments[i], now, &c);
+        if (r < 0)
+                return r;
+        *ret = c;
+        return c.n_grant_ids > 0;
+}
+
+/* ---- logins ----------------------------------------------------------------------------- */
+
+#define LOGIN_COLUMNS                                                                       \
+        "id, user, time, outcome, reason, service, rhost, tty, pid, pid_start, grant_ids, " \
+        "ended_at, end_kind, detail"
+
+static int grant_ids_parse(const char *text, struct sg_login *l)
+{
+        const char *p = text;
+
+        l->n_grant_ids = 0;
+        while (*p) {
+                char *end;
+                long long v;
+
+                errno = 0;
+                v = strtoll(p, &end, 10);
+                if (errno != 0 || end == p || v <= 0 || (*end != ',' && *end != 0))
+                        return -EBADMSG;
+                if (l->n_grant_ids >= SG_MAX_COVER)
+                        return -EBADMSG;
+                l->grant_ids[l->n_grant_ids++] = v;
+                p = *end ? end + 1 : end;
+        }
+        return 0;
+}
+
+static int grant_ids_format(const struct sg_login *l, char *buf, size_t size)
+{
+        size_t off = 0;
+
+        buf[0] = 0;
+        for (size_t i = 0; i < l->n_grant_ids && i < SG_MAX_COVER; i++) {
+                int n = snprintf(buf + off, size - off, "%s%" PRId64, i ? "," : "",
+                                 l->grant_ids[i]);
+                if (n < 0 || (size_t)n >= size - off)
+                        return -ENOBUFS;
+                off += (size_t)n;
+        }
+        return 0;
+}
+
+static int login_from_row(sg_store *s, sqlite3_stmt *st, struct sg_login *l)
+{
+        char outcome[16], end[16], ids[SG_MAX_COVER * 21];
+        int r = 0;
+
+        memset(l, 0, sizeof(*l));
+        l->id = sqlite3_column_int64(st, 0);
+        RET_GATHER(r, column_copy(s, st, 1, l->user, sizeof(l->user)));
+        l->time = (time_t)sqlite3_column_int64(st, 2);
+        RET_GATHER(r, column_copy(s, st, 3, outcome, sizeof(outcome)));
+        RET_GATHER(r, column_copy(s, st, 4, l->reason, sizeof(l->reason)));
+        RET_GATHER(r, column_copy(s, st, 5, l->service, sizeof(l->service)));
+        RET_GATHER(r, column_copy(s, st, 6, l->rhost, sizeof(l->rhost)));
+        RET_GATHER(r, column_copy(s, st, 7, l->tty, sizeof(l->tty)));
+        l->pid = (pid_t)sqlite3_column_int64(st, 8);
+        l->pid_start = (uint64_t)sqlite3_column_int64(st, 9);
+        RET_GATHER(r, column_copy(s, st, 10, ids, sizeof(ids)));
+        l->ended_at = sqlite3_column_type(st, 11) == SQLITE_NULL
+                              ? 0
+                              : (time_t)sqlite3_column_int64(st, 11);
+        RET_GATHER(r, column_copy(s, st, 12, end, sizeof(end)));
+        RET_GATHER(r, column_copy(s, st, 13, l->detail, sizeof(l->detail)));
+        if (r < 0)
+                return r;
+        l->outcome = streq(outcome, "denied") ? SG_LOGIN_DENIED : SG_LOGIN_ACCEPTED;
+        l->end = streq(end, "terminated") ? SG_END_TERMINATED
+                 : streq(end, "closed")   ? SG_END_CLOSED
+                                          : SG_END_NONE;
+        if (grant_ids_parse(ids, l) < 0) {
+                (void)snprintf(s->errmsg, sizeof(s->errmsg), "login %" PRId64 ": bad grant_ids",
+                               l->id);
+                return -EBADMSG;
+        }
+        return 0;
+}
+
+static int logins_run(sg_store *s, sqlite3_stmt *st, sg_login_cb cb, void *userdata)
+{
+        for (;;) {
+                struct sg_login l;
+                int rc, r;
+
+                rc = sqlite3_step(st);
+                if (rc == SQLITE_DONE)
+                        return 0;
+                if (rc != SQLITE_ROW)
+                        return store_fail(s, rc);
+                r = login_from_row(s, st, &l);
+                if (r < 0)
+                        return r;
+                r = cb(&l, userdata);
+                if (r < 0)
+                        return r;
+        }
+}
+
+int sg_store_login_add(sg_store *s, struct sg_login *l)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        char ids[SG_MAX_COVER * 21];
+        int r;
+
+        r = grant_ids_format(l, ids, sizeof(ids));
+        if (r < 0)
+                return r;
+        r = prepare(s,
+                    "INSERT INTO logins (user, time, outcome, reason, service, rhost, tty, pid, "
+                    "pid_start, grant_ids, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    &st);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, l->user);
+        sqlite3_bind_int64(st, 2, l->time);
+        bind_text(st, 3, sg_login_outcome_to_string(l->outcome));
+        if (l->reason[0])
+                bind_text(st, 4, l->reason);
+        else
+                sqlite3_bind_null(st, 4);
+        bind_text(st, 5, l->service);
+        bind_text(st, 6, l->rhost);
+        bind_text(st, 7, l->tty);
+        sqlite3_bind_int64(st, 8, l->pid);
+        sqlite3_bind_int64(st, 9, (sqlite3_int64)l->pid_start);
+        bind_text(st, 10, ids);
+        bind_text(st, 11, l->detail);
+        r = step_done(s, st);
+        if (r < 0)
+                return r;
+        l->id = sqlite3_last_insert_rowid(s->db);
+        return 0;
+}
+
+int sg_store_login_get(sg_store *s, int64_t id, struct sg_login *ret)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r, rc;
+
+        r = prepare(s, "SELECT " LOGIN_COLUMNS " FROM logins WHERE id = ?", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, id);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+                return -ENOENT;
+        if (rc != SQLITE_ROW)
+                return store_fail(s, rc);
+        return login_from_row(s, st, ret);
+}
+
+int sg_store_login_end(sg_store *s, int64_t id, time_t when, enum sg_login_end end)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r;
+
+        if (end == SG_END_NONE)
+                return -EINVAL;
+        r = prepare(s,
+                    "UPDATE logins SET ended_at = ?, end_kind = ? WHERE id = ? AND "
+                    "outcome = 'accepted' AND ended_at IS NULL",
+                    &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, when);
+        bind_text(st, 2, sg_login_end_to_string(end));
+        sqlite3_bind_int64(st, 3, id);
+        r = step_done(s, st);
+        if (r < 0)
+                return r;
+        if (sqlite3_changes(s->db) == 0) {
+                struct sg_login l;
+
+                r = sg_store_login_get(s, id, &l);
+                return r < 0 ? r : -EALREADY;
+        }
+        return 0;
+}
+
+int sg_store_logins_page(sg_store *s, time_t since, time_t until, const char *user,
+                         time_t before_time, int64_t before_id, size_t limit, sg_login_cb cb,
+                         void *userdata)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r;
+
+        /* Two texts rather than "(?4 IS NULL OR user = ?4)", which would keep SQLite from using
+         * the per-user index. */
+        r = prepare(s,
+                    user ? "SELECT " LOGIN_COLUMNS " FROM logins WHERE user = ?4 AND time >= ?1 "
+                           "AND time < ?2 AND (time, id) < (?5, ?6) "
+                           "ORDER BY time DESC, id DESC LIMIT ?3"
+                         : "SELECT " LOGIN_COLUMNS " FROM logins WHERE time >= ?1 AND time < ?2 "
+                           "AND (time, id) < (?5, ?6) ORDER BY time DESC, id DESC LIMIT ?3",
+                    &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, since);
+        sqlite3_bind_int64(st, 2, until);
+        sqlite3_bind_int64(st, 3, limit > 0 ? (sqlite3_int64)limit : -1);
+        if (user)
+                bind_text(st, 4, user);
+        sqlite3_bind_int64(st, 5, before_time);
+        sqlite3_bind_int64(st, 6, before_id);
+        return logins_run(s, st, cb, userdata);
+}
+
+int sg_store_logins_between(sg_store *s, time_t since, time_t until, const char *user, size_t limit,
+                            sg_login_cb cb, void *userdata)
+{
+        return sg_store_logins_page(s, since, until, user, until, INT64_MAX, limit, cb, userdata);
+}
+
+int sg_store_login_find_open(sg_store *s, const char *user, pid_t pid, uint64_t pid_start,
+                             int64_t *ret_id)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r, rc;
+
+        r = prepare(s,
+                    "SELECT id FROM logins WHERE outcome = 'accepted' AND ended_at IS NULL AND "
+                    "user = ? AND pid = ? AND pid_start = ? ORDER BY id DESC LIMIT 1",
+                    &st);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, user);
+        sqlite3_bind_int64(st, 2, pid);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)pid_start);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+                return -ENOENT;
+        if (rc != SQLITE_ROW)
+                return store_fail(s, rc);
+        *ret_id = sqlite3_column_int64(st, 0);
+        return 0;
+}
+
+int sg_store_open_sessions(sg_store *s, sg_login_cb cb, void *userdata)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r;
+
+        r = prepare(s,
+                    "SELECT " LOGIN_COLUMNS " FROM logins WHERE outcome = 'accepted' AND "
+                    "ended_at IS NULL ORDER BY id",
+                    &st);
+        if (r < 0)
+                return r;
+        return logins_run(s, st, cb, userdata);
+}
+
+/* ---- login tokens ----------------------------------------------------------------------- */
+
+int sg_store_token_new(sg_store *s, const char *user, const char *reason, time_t now,
+                       char token[static SG_TOKEN_LEN + 1])
+{
+        _cleanup_stmt_ sqlite3_stmt *del = NULL, *ins = NULL;
+        uint8_t raw[SG_TOKEN_LEN / 2];
+        int r;
+
+        r = sg_random_bytes(raw, sizeof(raw));
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < sizeof(raw); i++)
+                (void)snprintf(token + 2 * i, 3, "%02x", raw[i]);
+
+        /* Tokens of logins that never reached their session are useless after their age. */
+        r = prepare(s, "DELETE FROM login_tokens WHERE created < ?", &del);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(del, 1, now - SG_TOKEN_MAX_AGE);
+        r = step_done(s, del);
+        if (r < 0)
+                return r;
+
+        r = prepare(s,
+                    "INSERT INTO login_tokens (token, user, reason, created) VALUES (?, ?, ?, ?)",
+                    &ins);
+        if (r < 0)
+                return r;
+        bind_text(ins, 1, token);
+        bind_text(ins, 2, user);
+        bind_text(ins, 3, reason);
+        sqlite3_bind_int64(ins, 4, now);
+        return step_done(s, ins);
+}
+
+int sg_store_token_get(sg_store *s, const char *token, const char *user, time_t now, bool consume,
+                       char *reason, size_t reason_size)
+{
+        _cleanup_stmt_ sqlite3_stmt *sel = NULL, *del = NULL;
+        time_t created;
+        int r, rc;
+
+        r = prepare(s, "SELECT reason, created FROM login_tokens WHERE token = ? AND user = ?",
+                    &sel);
+        if (r < 0)
+                return r;
+        bind_text(sel, 1, token);
+        bind_text(sel, 2, user);
+        rc = sqlite3_step(sel);
+        if (rc == SQLITE_DONE)
+                return -ENOENT;
+        if (rc != SQLITE_ROW)
+                return store_fail(s, rc);
+        created = (time_t)sqlite3_column_int64(sel, 1);
+        r = column_copy(s, sel, 0, reason, reason_size);
+        if (r < 0)
+                return r;
+        sqlite3_reset(sel);
+
+        if (consume) {
+                r = prepare(s, "DELETE FROM login_tokens WHERE token = ?", &del);
+                if (r < 0)
+                        return r;
+                bind_text(del, 1, token);
+                r = step_done(s, del);
+                if (r < 0)
+                        return r;
+                /* Someone else consumed it between our SELECT and DELETE: single use. */
+                if (sqlite3_changes(s->db) == 0)
+                        return -ENOENT;
+        }
+        /* A clock that jumped backwards makes a token look young; one from the far future is
+         * not ours to trust either. */
+        if (created < now - SG_TOKEN_MAX_AGE || created > now + SG_TOKEN_MAX_AGE)
+                return -ENOENT;
+        return 0;
+}
+
+/* ---- rights ----------------------------------------------------------------------------- */
+
+int sg_store_right_get(sg_store *s, const char *user, enum sg_right *ret)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r, rc;
+
+        r = prepare(s, "SELECT allowed FROM rights WHERE user = ?", &st);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, user);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE) {
+                *ret = SG_RIGHT_DEFAULT;
+                return 0;
+        }
+        if (rc != SQLITE_ROW)
+                return store_fail(s, rc);
+        *ret = sqlite3_column_int(st, 0) ? SG_RIGHT_GRANTED : SG_RIGHT_REVOKED;
+        return 0;
+}
+
+int sg_store_right_set(sg_store *s, const char *user, enum sg_right right, time_t when,
+                       const char *by)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r;
+
+        if (right == SG_RIGHT_DEFAULT) {
+                r = prepare(s, "DELETE FROM rights WHERE user = ?", &st);
+                if (r < 0)
+                        return r;
+                bind_text(st, 1, user);
+                return step_done(s, st);
+        }
+        r = prepare(s,
+                    "INSERT INTO rights (user, allowed, changed_at, changed_by) "
+                    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (user) DO UPDATE SET "
+                    "allowed = ?2, changed_at = ?3, changed_by = ?4",
+                    &st);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, user);
+        sqlite3_bind_int(st, 2, right == SG_RIGHT_GRANTED);
+        sqlite3_bind_int64(st, 3, when);
+        bind_text(st, 4, by);
+        return step_done(s, st);
+}
+
+int sg_store_rights_list(sg_store *s, sg_right_cb cb, void *userdata)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r, rc;
+
+        r = prepare(s, "SELECT user, allowed, changed_at, changed_by FROM rights ORDER BY user",
+                    &st);
+        if (r < 0)
+                return r;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                struct sg_right_entry e = {};
+
+                r = column_copy(s, st, 0, e.user, sizeof(e.user));
+                if (r >= 0)
+                        r = column_copy(s, st, 3, e.changed_by, sizeof(e.changed_by));
+                if (r < 0)
+                        return r;
+                e.right = sqlite3_column_int(st, 1) ? SG_RIGHT_GRANTED : SG_RIGHT_REVOKED;
+                e.changed_at = (time_t)sqlite3_column_int64(st, 2);
+                r = cb(&e, userdata);
+                if (r < 0)
+                        return r;
+        }
+        return rc == SQLITE_DONE ? 0 : store_fail(s, rc);
+}
+
+/* ---- activation codes ------------------------------------------------------------------- */
+
+int sg_store_code_mark_used(sg_store *s, const char *code_id, time_t created, time_t now,
+                            const char *by, int64_t grant_id, time_t *ret_used_at,
+                            char *ret_used_by)
+{
+        _cleanup_stmt_ sqlite3_stmt *ins = NULL, *sel = NULL;
+        int r, rc;
+
+        r = prepare(s,
+                    "INSERT INTO used_codes (code_id, created, used_at, used_by, grant_id) "
+                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (code_id) DO NOTHING",
+                    &ins);
+        if (r < 0)
+                return r;
+        bind_text(ins, 1, code_id);
+        sqlite3_bind_int64(ins, 2, created);
+        sqlite3_bind_int64(ins, 3, now);
+        bind_text(ins, 4, by);
+        if (grant_id > 0)
+                sqlite3_bind_int64(ins, 5, grant_id);
+        else
+                sqlite3_bind_null(ins, 5);
+        r = step_done(s, ins);
+        if (r < 0)
+                return r;
+        if (sqlite3_changes(s->db) > 0)
+                return 0;
+
+        r = prepare(s, "SELECT used_at, used_by FROM used_codes WHERE code_id = ?", &sel);
+        if (r < 0)
+                return r;
+        bind_text(sel, 1, code_id);
+        rc = sqlite3_step(sel);
+        if (rc != SQLITE_ROW)
+                return store_fail(s, rc == SQLITE_DONE ? SQLITE_CORRUPT : rc);
+        if (ret_used_at)
+                *ret_used_at = (time_t)sqlite3_column_int64(sel, 0);
+        if (ret_used_by) {
+                r = column_copy(s, sel, 1, ret_used_by, SG_NAME_MAX);
+                if (r < 0)
+                        return r;
+        }
+        return -EEXIST;
+}
+
+/* ---- retention -------------------------------------------------------------------------- */
+
+int sg_store_prune(sg_store *s, time_t cutoff, time_t code_cutoff, time_t now)
+{
+        static const char *const sql[] = {
+                "DELETE FROM grants WHERE granted_at < ?1 AND "
+                "((revoked_at IS NOT NULL AND revoked_at < ?1) OR "
+                " (expires_at IS NOT NULL AND expires_at < ?1))",
+                "DELETE FROM logins WHERE time < ?1 AND "
+                "NOT (outcome = 'accepted' AND ended_at IS NULL)",
+                "DELETE FROM used_codes WHERE created < ?2",
+                "DELETE FROM login_tokens WHERE created < ?3",
+        };
+        int r, removed = 0;
+
+        r = sg_store_begin(s);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < ELEMENTSOF(sql); i++) {
+                _cleanup_stmt_ sqlite3_stmt *st = NULL;
+
+                r = prepare(s, sql[i], &st);
+                if (r < 0)
+                        break;
+                sqlite3_bind_int64(st, 1, cutoff);
+                sqlite3_bind_int64(st, 2, code_cutoff);
+                sqlite3_bind_int64(st, 3, now - SG_TOKEN_MAX_AGE);
+                r = step_done(s, st);
+                if (r < 0)
+                        break;
+                removed += sqlite3_changes(s->db);
+        }
+        if (r >= 0)
+                r = sg_store_commit(s);
+        if (r < 0) {
+                sg_store_rollback(s);
+                return r;
+        }
+        return removed;
+}
