@@ -100,6 +100,13 @@ $(MODULE): $(B)/pam_module/pam_supportgrant.o $(COMMON_LIB) pam_module/module.ma
 $(CLI): $(HELPER_CLI_SRC:%.c=$(B)/%.o) $(COMMON_LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# The interface description is compiled in: GetInterfaceDescription answers with it.
+$(B)/helper/io.supportgrant.varlink.h: helper/io.supportgrant.varlink
+	@mkdir -p $(@D)
+	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $< > $@
+$(B)/helper/daemon-methods.o: $(B)/helper/io.supportgrant.varlink.h
+$(B)/helper/daemon-methods.o: ALL_CFLAGS += -I$(B)/helper
+
 $(DAEMON): $(HELPER_DAEMON_SRC:%.c=$(B)/%.o) $(COMMON_LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 

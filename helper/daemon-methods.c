@@ -1,0 +1,1239 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The methods of io.supportgrant (helper/io.supportgrant.varlink): parameter checks, the
+ * authorization of every call, and the writes to the store with their journal events. */
+#include <inttypes.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <syslog.h>
+
+#include "code.h"
+#include "daemon.h"
+#include "journal.h"
+#include "json.h"
+#include "reason.h"
+#include "staff.h"
+#include "timeutil.h"
+
+static const char idl[] =
+#include "io.supportgrant.varlink.h"
+        ;
+
+#define ERR(name) SG_VARLINK_INTERFACE "." name
+
+static void store_closep(sg_store **s)
+{
+        sg_store_close(*s);
+}
+#define _cleanup_store_ _cleanup_(store_closep)
+
+int daemon_open_store(struct daemon *d, sg_store **ret)
+{
+        struct sg_error err = {};
+        int r;
+
+        r = sg_store_open(d->cfg.database, SG_STORE_CREATE, ret, &err);
+        if (r < 0)
+                log_error("cannot open the database: %s", err.msg);
+        return r;
+}
+
+static int database_error(struct conn *c, sg_store *s, int r)
+{
+        log_error("database error: %s (%s)", s ? sg_store_errmsg(s) : "cannot open",
+                  strerror(-r));
+        return conn_errorf(c, ERR("DatabaseError"), NULL, NULL,
+                           "the supportgrant database is unavailable (%s); see the system log",
+                           strerror(-r));
+}
+
+/* ---- parameters -------------------------------------------------------------------------- */
+
+/* Refuses parameters the method does not know: a typo must not be silently ignored. */
+static int check_params(struct conn *c, json_object *params, const char *const *allowed)
+{
+        json_object_object_foreach(params, key, val)
+        {
+                bool ok = false;
+
+                (void)val;
+                for (size_t i = 0; allowed[i]; i++)
+                        if (streq(key, allowed[i]))
+                                ok = true;
+                if (!ok) {
+                        (void)conn_errorf(c, "org.varlink.service.InvalidParameter", "parameter",
+                                          json_object_new_string(key),
+                                          "unknown parameter '%s'", key);
+                        return -EINVAL;
+                }
+        }
+        return 0;
+}
+
+static int invalid(struct conn *c, const char *key, const char *fmt, ...) _printf_(3, 4);
+static int invalid(struct conn *c, const char *key, const char *fmt, ...)
+{
+        _cleanup_free_ char *text = NULL;
+        va_list ap;
+        int n;
+
+        va_start(ap, fmt);
+        n = vasprintf(&text, fmt, ap);
+        va_end(ap);
+        (void)conn_errorf(c, "org.varlink.service.InvalidParameter", "parameter",
+                          json_object_new_string(key), "%s", n < 0 ? "invalid parameter" : text);
+        return -EINVAL;
+}
+
+/* Optional string: *ret stays NULL when absent or null. */
+static int get_string(struct conn *c, json_object *params, const char *key, const char **ret)
+{
+        json_object *v;
+
+        *ret = NULL;
+        if (!json_object_object_get_ex(params, key, &v) || !v)
+                return 0;
+        if (!json_object_is_type(v, json_type_string))
+                return invalid(c, key, "parameter '%s' must be a string", key);
+        *ret = json_object_get_string(v);
+        return 0;
+}
+
+static int get_bool(struct conn *c, json_object *params, const char *key, bool *ret)
+{
+        json_object *v;
+
+        if (!json_object_object_get_ex(params, key, &v) || !v)
+                return 0;
+        if (!json_object_is_type(v, json_type_boolean))
+                return invalid(c, key, "parameter '%s' must be true or false", key);
+        *ret = json_object_get_boolean(v);
+        return 0;
+}
+
+static int get_time(struct conn *c, json_object *params, const char *key, time_t *ret)
+{
+        const char *s;
+        int r;
+
+        r = get_string(c, params, key, &s);
+        if (r < 0 || !s)
+                return r;
+        if (sg_time_parse_rfc3339(s, ret) < 0)
+                return invalid(c, key, "parameter '%s' must be an RFC 3339 time", key);
+        return 0;
+}
+
+static int get_name(struct conn *c, json_object *params, const char *key, const char **ret)
+{
+        int r = get_string(c, params, key, ret);
+
+        if (r < 0 || !*ret)
+                return r;
+        if (!sg_name_is_valid(*ret)) {
+                (void)conn_errorf(c, ERR("InvalidArgument"), "parameter",
+                                  json_object_new_string(key),
+                                  "'%s' is not a valid user or group name", *ret);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+/* ---- callers ----------------------------------------------------------------------------- */
+
+static int resolve_caller(struct conn *c, struct caller *ret)
+{
+        struct daemon *d = c->d;
+        int r;
+
+        memset(ret, 0, sizeof(*ret));
+        ret->authz.uid = c->cred.uid;
+        ret->authz.uid_min = d->uid_min;
+        ret->authz.uid_max = d->uid_max;
+        ret->authz.default_right = d->cfg.default_right;
+        ret->authz.right = SG_RIGHT_DEFAULT;
+
+        r = sg_identity_lookup_uid(&d->cfg, c->cred.uid, &ret->id);
+        if (r >= 0) {
+                ret->authz.known = true;
+                ret->authz.is_staff = ret->id.is_staff;
+                memcpy(ret->name, ret->id.user, sizeof(ret->name));
+        } else {
+                /* Unknown to NSS, or NSS failing: such a caller holds nothing. */
+                (void)snprintf(ret->name, sizeof(ret->name), "uid %u", (unsigned)c->cred.uid);
+                if (r != -ENOENT)
+                        log_warning("cannot look up uid %u: %s", (unsigned)c->cred.uid,
+                                    strerror(-r));
+        }
+        return 0;
+}
+
+/* Root's explicit decision for this caller, needed only where the right matters. */
+static int caller_load_right(struct conn *c, sg_store *s, struct caller *who)
+{
+        int r;
+
+        if (!who->authz.known || who->authz.uid == 0)
+                return 0;
+        r = sg_store_right_get(s, who->name, &who->authz.right);
+        if (r < 0) {
+                (void)database_error(c, s, r);
+                return -EIO;
+        }
+        return 0;
+}
+
+static int authorize(struct conn *c, const struct caller *who, enum sg_action a)
+{
+        enum sg_missing missing;
+
+        if (sg_authorize(&who->authz, a, &missing) >= 0)
+                return 0;
+        log_notice("refused %s: lacks %s", who->name, sg_missing_to_string(missing));
+        if (missing == SG_MISSING_RIGHT_TO_ACTIVATE)
+                (void)conn_errorf(c, ERR("PermissionDenied"), "missing",
+                                  json_object_new_string("activate"),
+                                  "%s lacks the right to activate support access; root can give "
+                                  "it with \"supportgrant rights restore %s\"",
+                                  who->name, who->name);
+        else if (missing == SG_MISSING_NOT_STAFF)
+                (void)conn_errorf(c, ERR("PermissionDenied"), "missing",
+                                  json_object_new_string("non-staff"),
+                                  "%s is a staff account: staff accounts may only ask for their "
+                                  "own status (\"supportgrant status\")",
+                                  who->name);
+        else
+                (void)conn_errorf(c, ERR("PermissionDenied"), "missing",
+                                  json_object_new_string("root"),
+                                  "only root may change who holds the right to activate support "
+                                  "access");
+        return -EPERM;
+}
+
+/* ---- targets ----------------------------------------------------------------------------- */
+
+static int check_target(struct conn *c, enum sg_grant_kind kind, const char *target)
+{
+        struct daemon *d = c->d;
+        struct sg_identity id;
+        int r;
+
+        if (kind == SG_GRANT_USER) {
+                r = sg_identity_lookup(&d->cfg, target, &id);
+                if (r == -ENOENT) {
+                        (void)conn_errorf(c, ERR("NoSuchUser"), "user",
+                                          json_object_new_string(target),
+                                          "there is no user %s on this host", target);
+                        return -ENOENT;
+                }
+                if (r >= 0 && !id.is_staff) {
+                        (void)conn_errorf(c, ERR("NotStaff"), "user", json_object_new_string(target),
+                                          "%s is not a staff account (not a member of group %s)",
+                                          target, d->cfg.staff_group);
+                        return -EINVAL;
+                }
+        } else {
+                r = sg_department_exists(&d->cfg, target);
+                if (r == 0) {
+                        (void)conn_errorf(c, ERR("NoSuchDepartment"), "department",
+                                          json_object_new_string(target),
+                                          "there is no department %s (no group %s%s)", target,
+                                          d->cfg.department_prefix, target);
+                        return -ENOENT;
+                }
+        }
+        if (r < 0) {
+                log_error("cannot look up %s: %s", target, strerror(-r));
+                (void)conn_errorf(c, ERR("InvalidArgument"), "parameter",
+                                  json_object_new_string("target"),
+                                  "cannot look up %s: %s", target, strerror(-r));
+                return r;
+        }
+        return 0;
+}
+
+/* ---- grants ------------------------------------------------------------------------------ */
+
+static void journal_grant(enum sg_event e, const struct sg_grant *g, const char *actor)
+{
+        char expires[SG_RFC3339_MAX], msg[1024];
+        struct sg_event_fields f = {.export = g->export};
+        const char *what = g->kind == SG_GRANT_USER ? "user" : "department";
+        int r;
+
+        if (g->expires_at == SG_TIME_NEVER)
+                (void)snprintf(expires, sizeof(expires), "permanent");
+        else
+                (void)sg_time_format_rfc3339(g->expires_at, expires, sizeof(expires));
+        if (g->kind == SG_GRANT_USER)
+                f.user = g->target;
+        else
+                f.department = g->target;
+        f.grant_id = g->id;
+        f.actor = actor;
+        f.expires = expires;
+        if (e == SG_EVENT_GRANT_CREATED)
+                (void)snprintf(msg, sizeof(msg),
+                               "Support access granted to %s %s by %s until %s (grant %" PRId64
+                               ", %s, export %s, via %s)",
+                               what, g->target, actor, expires, g->id,
+                               sg_period_to_string(g->period), g->export ? "yes" : "no",
+                               sg_via_to_string(g->via));
+        else
+                (void)snprintf(msg, sizeof(msg),
+                               "Support access of %s %s revoked by %s (grant %" PRId64 ")", what,
+                               g->target, actor, g->id);
+        r = sg_journal_event(e, LOG_NOTICE, &f, msg);
+        if (r < 0)
+                log_error("cannot write to the journal: %s", strerror(-r));
+}
+
+static int reply_grant(struct conn *c, const struct sg_grant *g)
+{
+        json_object *params = json_object_new_object();
+        json_object *o = sg_grant_to_json(g, time(NULL));
+
+        if (!params || !o) {
+                json_object_put(params);
+                json_object_put(o);
+                return -ENOMEM;
+        }
+        (void)json_object_object_add(params, "grant", o);
+        return conn_reply(c, params, false);
+}
+
+static int parse_kind(struct conn *c, const char *kind, enum sg_grant_kind *ret)
+{
+        if (kind && streq(kind, "user"))
+                *ret = SG_GRANT_USER;
+        else if (kind && streq(kind, "department"))
+                *ret = SG_GRANT_DEPARTMENT;
+        else
+                return invalid(c, "kind", "parameter '%s' must be \"user\" or \"department\"",
+                               "kind");
+        return 0;
+}
+
+static int method_grant(struct conn *c, json_object *params, const struct caller *who)
+{
+        static const char *const allowed[] = {"kind", "target", "period", "export", "note", NULL};
+        struct daemon *d = c->d;
+        _cleanup_store_ sg_store *s = NULL;
+        const char *kind, *target, *period, *note;
+        struct sg_grant g = {.via = SG_VIA_CLI};
+        enum sg_text_error why;
+        time_t now = time(NULL);
+        int r;
+
+        if (check_params(c, params, allowed) < 0 || get_string(c, params, "kind", &kind) < 0 ||
+            get_name(c, params, "target", &target) < 0 ||
+            get_string(c, params, "period", &period) < 0 ||
+            get_bool(c, params, "export", &g.export) < 0 ||
+            get_string(c, params, "note", &note) < 0 || parse_kind(c, kind, &g.kind) < 0)
+                return 0;
+        if (!target)
+                return invalid(c, "target", "parameter '%s' is required", "target"), 0;
+        g.period = d->cfg.default_period;
+        if (period && sg_period_from_string(period, &g.period) < 0)
+                return conn_errorf(c, ERR("InvalidArgument"), "parameter",
+                                   json_object_new_string("period"),
+                                   "unknown period '%s' (1h, 2h, 4h, today, 1w, 2w, 1m, "
+                                   "permanent)",
+                                   period);
+        if (note && sg_text_check(note, 0, SG_NOTE_MAX_BYTES, g.note, sizeof(g.note), &why) < 0)
+                return conn_errorf(c, ERR("InvalidArgument"), "parameter",
+                                   json_object_new_string("note"), "the note %s",
+                                   sg_text_error_to_string(why));
+        if (check_target(c, g.kind, target) < 0)
+                return 0;
+
+        memcpy(g.target, target, strlen(target) + 1);
+        memcpy(g.granted_by, who->name, sizeof(g.granted_by));
+        g.granted_at = now;
+        r = sg_period_expiry(g.period, now, &g.expires_at);
+        if (r < 0)
+                return conn_errorf(c, ERR("InvalidArgument"), "parameter",
+                                   json_object_new_string("period"),
+                                   "cannot compute the expiry: %s", strerror(-r));
+
+        r = daemon_open_store(d, &s);
+        if (r >= 0)
+                r = sg_store_grant_add(s, &g);
+        if (r < 0)
+                return database_error(c, s, r);
+        journal_grant(SG_EVENT_GRANT_CREATED, &g, who->name);
+        log_info("grant %" PRId64 " for %s %s by %s", g.id, sg_grant_kind_to_string(g.kind),
+                 g.target, who->name);
+        (void)expiry_timer_update(d);
+        return reply_grant(c, &g);
+}
+
+static int collect_grant(const struct sg_grant *g, void *userdata)
+{
+        json_object *arr = userdata;
+        json_object *o = sg_grant_to_json(g, time(NULL));
+
+        if (!o || json_object_array_add(arr, o) < 0) {
+                json_object_put(o);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+struct grant_list {
+        struct sg_grant *items;
+        size_t n, size;
+};
+
+static int append_grant(const struct sg_grant *g, void *userdata)
+{
+        struct grant_list *l = userdata;
+
+        if (l->n == l->size) {
+                size_t nsize = l->size ? l->size * 2 : 16;
+                struct sg_grant *n = reallocarray(l->items, nsize, sizeof(*n));
+
+                if (!n)
+                        return -ENOMEM;
+                l->items = n;
+                l->size = nsize;
+        }
+        l->items[l->n++] = *g;
+        return 0;
+}
+
+static void grant_list_free(struct grant_list *l)
+{
+        free(l->items);
+}
+
+static int method_revoke(struct conn *c, json_object *params, const struct caller *who)
+{
+        static const char *const allowed[] = {"ids", "user", "department", "all", NULL};
+        struct daemon *d = c->d;
+        _cleanup_store_ sg_store *s = NULL;
+        _cleanup_(grant_list_free) struct grant_list l = {};
+        json_object *ids = NULL, *arr, *out;
+        const char *user, *dept;
+        bool all = false;
+        time_t now = time(NULL);
+        int selectors, r;
+
+        if (check_params(c, params, allowed) < 0 || get_name(c, params, "user", &user) < 0 ||
+            get_name(c, params, "department", &dept) < 0 ||
+            get_bool(c, params, "all", &all) < 0)
+                return 0;
+        (void)json_object_object_get_ex(params, "ids", &ids);
+        if (ids && !json_object_is_type(ids, json_type_array))
+                return invalid(c, "ids", "parameter '%s' must be an array of grant ids", "ids"),
+                       0;
+        selectors = !!(ids && json_object_array_length(ids) > 0) + !!user + !!dept + !!all;
+        if (selectors != 1)
+                return invalid(c, "ids",
+                               "give exactly one of %s: grant ids, a user, a department or all",
+                               "ids/user/department/all"),
+                       0;
+
+        r = daemon_open_store(d, &s);
+        if (r < 0)
+                return database_error(c, s, r);
+
+        if (ids) {
+                /* Every named grant must exist and be active, or nothing is revoked. */
+                for (size_t i = 0; i < json_object_array_length(ids); i++) {
+                        json_object *v = json_object_array_get_idx(ids, i);
+                        struct sg_grant g;
+                        int64_t id;
+
+                        if (!json_object_is_type(v, json_type_int) ||
+                            (id = json_object_get_int64(v)) <= 0)
+                                return invalid(c, "ids", "parameter '%s' must hold positive "
+                                                         "integers",
+                                               "ids"),
+                                       0;
+                        r = sg_store_grant_get(s, id, &g);
+                        if (r == -ENOENT)
+                                return conn_errorf(c, ERR("NoSuchGrant"), "id",
+                                                   json_object_new_int64(id),
+                                                   "there is no grant %" PRId64, id);
+                        if (r < 0)
+                                return database_error(c, s, r);
+                        if (sg_grant_state(&g, now) != SG_GRANT_ACTIVE)
+                                return conn_errorf(
+                                        c, ERR("GrantNotActive"), "id", json_object_new_int64(id),
+                                        "grant %" PRId64 " is not active (it is %s); nothing "
+                                        "was revoked",
+                                        id, sg_grant_state_to_string(sg_grant_state(&g, now)));
+                        r = append_grant(&g, &l);
+                        if (r < 0)
+                                return r;
+                }
+        } else if (all) {
+                r = sg_store_grants_active(s, now, append_grant, &l);
+        } else {
+                r = sg_store_grants_active_for(s, user ? SG_GRANT_USER : SG_GRANT_DEPARTMENT,
+                                               user ? user : dept, now, append_grant, &l);
+        }
+        if (r < 0)
+                return database_error(c, s, r);
+
+        r = sg_store_begin(s);
+        for (size_t i = 0; r >= 0 && i < l.n; i++) {
+                r = sg_store_grant_revoke(s, l.items[i].id, now, who->name);
+                if (r == -EALREADY)
+                        r = 0; /* revoked meanwhile by someone else: the outcome stands */
+                l.items[i].revoked_at = now;
+                memcpy(l.items[i].revoked_by, who->name, sizeof(l.items[i].revoked_by));
+        }
+        if (r >= 0)
+                r = sg_store_commit(s);
+        if (r < 0) {
+                sg_store_rollback(s);
+                return database_error(c, s, r);
+        }
+
+        out = json_object_new_object();
+        arr = json_object_new_array();
+        if (!out || !arr) {
+                json_object_put(out);
+                json_object_put(arr);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < l.n; i++) {
+                journal_grant(SG_EVENT_GRANT_REVOKED, &l.items[i], who->name);
+                log_info("grant %" PRId64 " revoked by %s", l.items[i].id, who->name);
+                (void)collect_grant(&l.items[i], arr);
+        }
+        (void)json_object_object_add(out, "revoked", arr);
+        r = conn_reply(c, out, false);
+        /* Sessions that no grant covers any more end now, not at the next timer. */
+        if (l.n > 0) {
+                (void)sessions_sweep(d, "revocation");
+                (void)expiry_timer_update(d);
+        }
+        return r;
+}
+
+static int reply_grants(struct conn *c, sg_store *s,
+                        int (*query)(sg_store *, time_t, time_t, sg_grant_cb, void *),
+                        time_t a, time_t b)
+{
+        json_object *params = json_object_new_object(), *arr = json_object_new_array();
+        int r;
+
+        if (!params || !arr) {
+                json_object_put(params);
+                json_object_put(arr);
+                return -ENOMEM;
+        }
+        (void)json_object_object_add(params, "grants", arr);
+        r = query(s, a, b, collect_grant, arr);
+        if (r < 0) {
+                json_object_put(params);
+                return database_error(c, s, r);
+        }
+        return conn_reply(c, params, false);
+}
+
+static int grants_active_query(sg_store *s, time_t now, time_t unused, sg_grant_cb cb,
+                               void *userdata)
+{
+        return sg_store_grants_active(s, now, cb, userdata);
+}
+
+static int method_list(struct conn *c, json_object *params, const struct caller *who)
+{
+        static const char *const allowed[] = {NULL};
+        _cleanup_store_ sg_store *s = NULL;
+        int r;
+
+        if (check_params(c, params, allowed) < 0)
+                return 0;
+        r = daemon_open_store(c->d, &s);
+        if (r < 0)
+                return database_error(c, s, r);
+        return reply_grants(c, s, grants_active_query, time(NULL), 0);
+}
+
+/* The overview window: since defaults to retention ago, until to "no end". */
+static int get_window(struct conn *c, json_object *params, time_t *since, time_t *until)
+{
+        time_t now = time(NULL);
+
+        if (sg_duration_sub(&c->d->cfg.retention, now, since) < 0)
+                *since = 0;
+        *until = SG_TIME_NEVER;
+        if (get_time(c, params, "since", since) < 0 || get_time(c, params, "until", until) < 0)
+                return -EINVAL;
+        return 0;
+}
+
+static int method_history(struct conn *c, json_object *params, const struct caller *who)
+{
+        static const char *const allowed[] = {"since", "until", NULL};
+        _cleanup_store_ sg_store *s = NULL;
+        time_t since, until;
+        int r;
+
+        if (check_params(c, params, allowed) < 0 || get_window(c, params, &since, &until) < 0)
+                return 0;
+        r = daemon_open_store(c->d, &s);
+        if (r < 0)
+                return database_error(c, s, r);
+        return reply_grants(c, s, sg_store_grants_between, since, until);
+}
+
+/* ---- logins ------------------------------------------------------------------------------ */
+
+struct page {
+        json_object *arr;
+        size_t n;
+        time_t last_time;
+        int64_t last_id;
+};
+
+static int collect_login(const struct sg_login *l, void *userdata)
+{
+        struct page *p = userdata;
+        json_object *o = sg_login_to_json(l);
+
+        if (!o || json_object_array_add(p->arr, o) < 0) {
+                json_object_put(o);
+                return -ENOMEM;
+        }
+        p->n++;
+        p->last_time = l->time;
+        p->last_id = l->id;
+        return 0;
+}
+
+/* Sends the next page of a streamed Logins call; the last one without "continues". */
+int logins_stream_next(struct conn *c)
+{
+        struct logins_stream *st = &c->stream;
+        _cleanup_store_ sg_store *s = NULL;
+        struct page p = {};
+        json_object *params;
+        size_t want = DAEMON_LOGINS_PAGE;
+        bool last;
+        int r;
+
+        if (st->limited && st->remaining < want)
+                want = st->remaining;
+        r = daemon_open_store(c->d, &s);
+        if (r < 0) {
+                c->has_stream = false;
+                return database_error(c, s, r);
+        }
+        params = json_object_new_object();
+        p.arr = json_object_new_array();
+        if (!params || !p.arr) {
+                json_object_put(params);
+                json_object_put(p.arr);
+                return -ENOMEM;
+        }
+        (void)json_object_object_add(params, "logins", p.arr);
+        r = sg_store_logins_page(s, st->since, st->until, st->has_user ? st->user : NULL,
+                                 st->cursor_time, st->cursor_id, want, collect_login, &p);
+        if (r < 0) {
+                json_object_put(params);
+                c->has_stream = false;
+                return database_error(c, s, r);
+        }
+        if (st->limited)
+                st->remaining -= p.n;
+        st->cursor_time = p.last_time;
+        st->cursor_id = p.last_id;
+        last = p.n < want || (st->limited && st->remaining == 0);
+        c->has_stream = !last;
+        return conn_reply(c, params, !last);
+}
+
+static int method_logins(struct conn *c, json_object *params, const struct caller *who,
+                         bool more)
+{
+        static const char *const allowed[] = {"since", "until", "user", "limit", NULL};
+        struct logins_stream st = {};
+        const char *user;
+        json_object *v;
+        int64_t limit = 0;
+
+        if (check_params(c, params, allowed) < 0 ||
+            get_window(c, params, &st.since, &st.until) < 0 ||
+            get_name(c, params, "user", &user) < 0)
+                return 0;
+        if (json_object_object_get_ex(params, "limit", &v) && v) {
+                if (!json_object_is_type(v, json_type_int) || (limit = json_object_get_int64(v)) < 0)
+                        return invalid(c, "limit", "parameter '%s' must be an integer >= 0",
+                                       "limit"),
+                               0;
+        }
+        if (user) {
+                st.has_user = true;
+                memcpy(st.user, user, strlen(user) + 1);
+        }
+        if (!more && (limit == 0 || limit > DAEMON_LOGINS_UNSTREAMED))
+                limit = DAEMON_LOGINS_UNSTREAMED;
+        st.remaining = (size_t)limit;
+        st.limited = limit > 0;
+        st.cursor_time = st.until;
+        st.cursor_id = INT64_MAX;
+        c->stream = st;
+        if (!more) {
+                /* One reply with up to the limit. */
+                _cleanup_store_ sg_store *s = NULL;
+                struct page p = {};
+                json_object *out;
+                int r;
+
+                r = daemon_open_store(c->d, &s);
+                if (r < 0)
+                        return database_error(c, s, r);
+                out = json_object_new_object();
+                p.arr = json_object_new_array();
+                if (!out || !p.arr) {
+                        json_object_put(out);
+                        json_object_put(p.arr);
+                        return -ENOMEM;
+                }
+                (void)json_object_object_add(out, "logins", p.arr);
+                r = sg_store_logins_between(s, st.since, st.until, user, (size_t)limit,
+                                            collect_login, &p);
+                if (r < 0) {
+                        json_object_put(out);
+                        return database_error(c, s, r);
+                }
+                return conn_reply(c, out, false);
+        }
+        c->has_stream = true;
+        return logins_stream_next(c);
+}
+
+/* ---- status ------------------------------------------------------------------------------ */
+
+static int count_cb(const void *item, void *userdata)
+{
+        (*(int64_t *)userdata)++;
+        return 0;
+}
+
+static int count_grant(const struct sg_grant *g, void *userdata)
+{
+        return count_cb(g, userdata);
+}
+
+static int count_login(const struct sg_login *l, void *userdata)
+{
+        return count_cb(l, userdata);
+}
+
+static int method_status(struct conn *c, json_object *params, const struct caller *who)
+{
+        static const char *const allowed[] = {NULL};
+        struct daemon *d = c->d;
+        _cleanup_store_ sg_store *s = NULL;
+        json_object *out;
+        int r;
+
+        if (check_params(c, params, allowed) < 0)
+                return 0;
+        r = daemon_open_store(d, &s);
+        if (r < 0)
+                return database_error(c, s, r);
+        out = json_object_new_object();
+        if (!out)
+                return -ENOMEM;
+        (void)json_object_object_add(out, "user", json_object_new_string(who->name));
+        (void)json_object_object_add(out, "staff", json_object_new_boolean(who->authz.is_staff));
+        if (who->authz.is_staff) {
+                const char *deps[SG_MAX_DEPARTMENTS];
+                struct sg_coverage cov;
+                json_object *ids = json_object_new_array();
+                size_t n;
+
+                sg_identity_departments(&who->id, deps, &n);
+                r = sg_store_coverage(s, who->id.user, deps, n, time(NULL), &cov);
+                if (r < 0 || !ids) {
+                        json_object_put(ids);
+                        json_object_put(out);
+                        return database_error(c, s, r < 0 ? r : -ENOMEM);
+                }
+                for (size_t i = 0; i < cov.n_grant_ids; i++)
+                        (void)json_object_array_add(ids, json_object_new_int64(cov.grant_ids[i]));
+                (void)json_object_object_add(out, "covered", json_object_new_boolean(r > 0));
+                (void)json_object_object_add(out, "expires_at",
+                                             r > 0 ? sg_time_to_json(cov.expires_at) : NULL);
+                (void)json_object_object_add(out, "export",
+                                             json_object_new_boolean(r > 0 && cov.export));
+                (void)json_object_object_add(out, "grant_ids", ids);
+                (void)json_object_object_add(out, "may_activate", json_object_new_boolean(0));
+                return conn_reply(c, out, false);
+        }
+
+        r = caller_load_right(c, s, (struct caller *)who);
+        if (r < 0) {
+                json_object_put(out);
+                return 0;
+        }
+        (void)json_object_object_add(out, "may_activate",
+                                     json_object_new_boolean(sg_caller_may_activate(&who->authz)));
+        if (sg_caller_may_activate(&who->authz)) {
+                int64_t grants = 0, sessions = 0;
+
+                r = sg_store_grants_active(s, time(NULL), count_grant, &grants);
+                if (r >= 0)
+                        r = sg_store_open_sessions(s, count_login, &sessions);
+                if (r < 0) {
+                        json_object_put(out);
+                        return database_error(c, s, r);
+                }
+                (void)json_object_object_add(out, "active_grants", json_object_new_int64(grants));
+                (void)json_object_object_add(out, "open_sessions",
+                                             json_object_new_int64(sessions));
+        }
+        return conn_reply(c, out, false);
+}
+
+/* ---- activation codes -------------------------------------------------------------------- */
+
+static int method_activate(struct conn *c, json_object *params, const struct caller *who)
+{
+        static const char *const allowed[] = {"code", NULL};
+        struct daemon *d = c->d;
+        _cleanup_store_ sg_store *s = NULL;
+        struct sg_code code;
+        enum sg_code_error why;
+        struct sg_grant g = {.via = SG_VIA_CODE};
+        char code_id[2 * SG_CODE_NONCE_LEN + 1], used_by[SG_NAME_MAX] = "", when[SG_RFC3339_MAX];
+        const char *text;
+        time_t now = time(NULL), valid_until, used_at = 0;
+        int r;
+
+        if (check_params(c, params, allowed) < 0 || get_string(c, params, "code", &text) < 0)
+                return 0;
+        if (!text)
+                return invalid(c, "code", "parameter '%s' is required", "code"), 0;
+        if (sg_code_decode(text, &code, &why) < 0)
+                return conn_errorf(c, ERR("CodeInvalid"), NULL, NULL,
+                                   "this is not a valid activation code: %s",
+                                   sg_code_error_to_string(why));
+        (void)sg_time_format_rfc3339(code.created, when, sizeof(when));
+        if (sg_duration_add(&d->cfg.code_validity, code.created, &valid_until) < 0 ||
+            now > valid_until)
+                return conn_errorf(c, ERR("CodeExpired"), "created", json_object_new_string(when),
+                                   "this activation code was made at %s and has expired; ask "
+                                   "for a new one",
+                                   when);
+        /* Codes are made on another machine: allow its clock a day of error, no more. */
+        if (code.created > now + 86400)
+                return conn_errorf(c, ERR("CodeInvalid"), NULL, NULL,
+                                   "this activation code is dated in the future (%s); check the "
+                                   "clocks",
+                                   when);
+        if (check_target(c, code.kind, code.target) < 0)
+                return 0;
+
+        g.kind = code.kind;
+        memcpy(g.target, code.target, sizeof(g.target));
+        g.export = code.export;
+        g.period = code.period;
+        memcpy(g.note, code.note, sizeof(g.note));
+        memcpy(g.granted_by, who->name, sizeof(g.granted_by));
+        g.granted_at = now; /* the period counts from redemption */
+        r = sg_period_expiry(g.period, now, &g.expires_at);
+        if (r < 0)
+                return conn_errorf(c, ERR("CodeInvalid"), NULL, NULL,
+                                   "cannot compute the expiry: %s", strerror(-r));
+        sg_code_id(&code, code_id);
+
+        r = daemon_open_store(d, &s);
+        if (r < 0)
+                return database_error(c, s, r);
+        /* The grant and the used mark land together or not at all. */
+        r = sg_store_begin(s);
+        if (r >= 0)
+                r = sg_store_grant_add(s, &g);
+        if (r >= 0)
+                r = sg_store_code_mark_used(s, code_id, code.created, now, who->name, g.id,
+                                            &used_at, used_by);
+        if (r == -EEXIST) {
+                char used[SG_RFC3339_MAX];
+
+                sg_store_rollback(s);
+                (void)sg_time_format_rfc3339(used_at, used, sizeof(used));
+                return conn_errorf(c, ERR("CodeUsed"), "used_at", json_object_new_string(used),
+                                   "this activation code was already used at %s by %s", used,
+                                   used_by);
+        }
+        if (r >= 0)
+                r = sg_store_commit(s);
+        if (r < 0) {
+                sg_store_rollback(s);
+                return database_error(c, s, r);
+        }
+        journal_grant(SG_EVENT_GRANT_CREATED, &g, who->name);
+        log_info("grant %" PRId64 " for %s %s by %s from code %s", g.id,
+                 sg_grant_kind_to_string(g.kind), g.target, who->name, code_id);
+        (void)expiry_timer_update(d);
+        return reply_grant(c, &g);
+}
+
+/* ---- rights ------------------------------------------------------------------------------ */
+
+static json_object *right_to_json(const char *user, int64_t uid, bool holds, const char *source,
+                                  time_t changed_at, const char *changed_by)
+{
+        json_object *o = json_object_new_object();
+
+        if (!o)
+                return NULL;
+        (void)json_object_object_add(o, "user", json_object_new_string(user));
+        (void)json_object_object_add(o, "uid", uid >= 0 ? json_object_new_int64(uid) : NULL);
+        (void)json_object_object_add(o, "holds", json_object_new_boolean(holds));
+        (void)json_object_object_add(o, "source", json_object_new_string(source));
+        (void)json_object_object_add(o, "changed_at", sg_time_to_json(changed_at));
+        (void)json_object_object_add(o, "changed_by",
+                                     isempty(changed_by) ? NULL
+                                                         : json_object_new_string(changed_by));
+        return o;
+}
+
+/* What a user's right looks like from here: the same rules as sg_caller_may_activate(). */
+static json_object *describe_right(struct daemon *d, const char *user, const struct sg_right_entry *e)
+{
+        struct sg_caller cl = {.uid_min = d->uid_min, .uid_max = d->uid_max,
+                               .default_right = d->cfg.default_right,
+                               .right = e ? e->right : SG_RIGHT_DEFAULT};
+        struct sg_identity id;
+        const char *source;
+        int64_t uid = -1;
+
+        if (sg_identity_lookup(&d->cfg, user, &id) >= 0) {
+                cl.known = true;
+                cl.uid = id.uid;
+                cl.is_staff = id.is_staff;
+                uid = id.uid;
+        }
+        if (uid == 0)
+                source = "root";
+        else if (cl.is_staff)
+                source = "staff";
+        else if (cl.right == SG_RIGHT_GRANTED)
+                source = "granted";
+        else if (cl.right == SG_RIGHT_REVOKED)
+                source = "revoked";
+        else if (cl.known && (cl.uid < cl.uid_min || cl.uid > cl.uid_max))
+                source = "service";
+        else
+                source = "default";
+        return right_to_json(user, uid, cl.known && sg_caller_may_activate(&cl), source,
+                             e ? e->changed_at : 0, e ? e->changed_by : NULL);
+}
+
+struct rights_collect {
+        struct daemon *d;
+        json_object *arr;
+        struct sg_right_entry *entries;
+        size_t n, size;
+};
+
+static int collect_right(const struct sg_right_entry *e, void *userdata)
+{
+        struct rights_collect *rc = userdata;
+
+        if (rc->n == rc->size) {
+                size_t nsize = rc->size ? rc->size * 2 : 16;
+                struct sg_right_entry *n = reallocarray(rc->entries, nsize, sizeof(*n));
+
+                if (!n)
+                        return -ENOMEM;
+                rc->entries = n;
+                rc->size = nsize;
+        }
+        rc->entries[rc->n++] = *e;
+        return 0;
+}
+
+static const struct sg_right_entry *find_entry(const struct rights_collect *rc, const char *user)
+{
+        for (size_t i = 0; i < rc->n; i++)
+                if (streq(rc->entries[i].user, user))
+                        return &rc->entries[i];
+        return NULL;
+}
+
+static int method_rights(struct conn *c, json_object *params, const struct caller *who)
+{
+        static const char *const allowed[] = {NULL};
+        struct daemon *d = c->d;
+        _cleanup_store_ sg_store *s = NULL;
+        struct rights_collect rc = {.d = d};
+        json_object *out, *arr;
+        struct passwd *pw;
+        size_t listed = 0;
+        int r;
+
+        if (check_params(c, params, allowed) < 0)
+                return 0;
+        r = daemon_open_store(d, &s);
+        if (r >= 0)
+                r = sg_store_rights_list(s, collect_right, &rc);
+        if (r < 0) {
+                free(rc.entries);
+                return database_error(c, s, r);
+        }
+        out = json_object_new_object();
+        arr = json_object_new_array();
+        if (!out || !arr) {
+                free(rc.entries);
+                json_object_put(out);
+                json_object_put(arr);
+                return -ENOMEM;
+        }
+        (void)json_object_object_add(out, "rights", arr);
+
+        /* Human accounts NSS can enumerate (local ones at least), then root's explicit
+         * decisions about anyone else (LDAP users that are not enumerated). */
+        setpwent();
+        while ((pw = getpwent()) && listed < 10000) {
+                bool human = pw->pw_uid >= d->uid_min && pw->pw_uid <= d->uid_max;
+
+                if (!sg_name_is_valid(pw->pw_name))
+                        continue;
+                if (pw->pw_uid != 0 && !human && !find_entry(&rc, pw->pw_name))
+                        continue;
+                (void)json_object_array_add(arr,
+                                            describe_right(d, pw->pw_name,
+                                                           find_entry(&rc, pw->pw_name)));
+                listed++;
+        }
+        endpwent();
+        for (size_t i = 0; i < rc.n; i++) {
+                bool seen = false;
+
+                for (size_t j = 0; j < json_object_array_length(arr) && !seen; j++) {
+                        json_object *u;
+
+                        if (json_object_object_get_ex(json_object_array_get_idx(arr, j), "user",
+                                                      &u) &&
+                            streq(json_object_get_string(u), rc.entries[i].user))
+                                seen = true;
+                }
+                if (!seen)
+                        (void)json_object_array_add(
+                                arr, describe_right(d, rc.entries[i].user, &rc.entries[i]));
+        }
+        free(rc.entries);
+        return conn_reply(c, out, false);
+}
+
+static int method_set_right(struct conn *c, json_object *params, const struct caller *who)
+{
+        static const char *const allowed[] = {"user", "holds", NULL};
+        struct daemon *d = c->d;
+        _cleanup_store_ sg_store *s = NULL;
+        struct sg_identity id;
+        struct sg_right_entry e = {};
+        struct sg_event_fields f = {.export = -1};
+        json_object *out, *v;
+        const char *user;
+        bool holds;
+        char msg[SG_NAME_MAX * 2 + 128];
+        int r;
+
+        if (check_params(c, params, allowed) < 0 || get_name(c, params, "user", &user) < 0)
+                return 0;
+        if (!user)
+                return invalid(c, "user", "parameter '%s' is required", "user"), 0;
+        if (!json_object_object_get_ex(params, "holds", &v) ||
+            !json_object_is_type(v, json_type_boolean))
+                return invalid(c, "holds", "parameter '%s' must be true or false", "holds"), 0;
+        holds = json_object_get_boolean(v);
+
+        r = sg_identity_lookup(&d->cfg, user, &id);
+        if (r == -ENOENT)
+                return conn_errorf(c, ERR("NoSuchUser"), "user", json_object_new_string(user),
+                                   "there is no user %s on this host", user);
+        if (r < 0)
+                return conn_errorf(c, ERR("InvalidArgument"), "parameter",
+                                   json_object_new_string("user"), "cannot look up %s: %s",
+                                   user, strerror(-r));
+        if (id.uid == 0)
+                return conn_errorf(c, ERR("InvalidArgument"), "parameter",
+                                   json_object_new_string("user"),
+                                   "root always holds the right to activate support access");
+        if (id.is_staff && holds)
+                return conn_errorf(c, ERR("NotStaff"), "user", json_object_new_string(user),
+                                   "%s is a staff account; staff accounts never hold the right to "
+                                   "activate support access",
+                                   user);
+
+        r = daemon_open_store(d, &s);
+        if (r >= 0)
+                r = sg_store_right_set(s, user, holds ? SG_RIGHT_GRANTED : SG_RIGHT_REVOKED,
+                                       time(NULL), who->name);
+        if (r < 0)
+                return database_error(c, s, r);
+
+        f.user = user;
+        f.actor = who->name;
+        (void)snprintf(msg, sizeof(msg), "Right to activate support access %s %s by %s",
+                       holds ? "given to" : "taken from", user, who->name);
+        r = sg_journal_event(SG_EVENT_RIGHT_CHANGED, LOG_NOTICE, &f, msg);
+        if (r < 0)
+                log_error("cannot write to the journal: %s", strerror(-r));
+        log_info("%s", msg);
+
+        memcpy(e.user, user, strlen(user) + 1);
+        e.right = holds ? SG_RIGHT_GRANTED : SG_RIGHT_REVOKED;
+        e.changed_at = time(NULL);
+        memcpy(e.changed_by, who->name, sizeof(e.changed_by));
+        out = json_object_new_object();
+        if (!out)
+                return -ENOMEM;
+        (void)json_object_object_add(out, "right", describe_right(d, user, &e));
+        return conn_reply(c, out, false);
+}
+
+/* ---- org.varlink.service ----------------------------------------------------------------- */
+
+static int method_get_info(struct conn *c)
+{
+        json_object *out = json_object_new_object(), *ifaces = json_object_new_array();
+
+        if (!out || !ifaces) {
+                json_object_put(out);
+                json_object_put(ifaces);
+                return -ENOMEM;
+        }
+        (void)json_object_array_add(ifaces, json_object_new_string("org.varlink.service"));
+        (void)json_object_array_add(ifaces, json_object_new_string(SG_VARLINK_INTERFACE));
+        (void)json_object_object_add(out, "vendor", json_object_new_string("supportgrant"));
+        (void)json_object_object_add(out, "product", json_object_new_string("supportgrantd"));
+        (void)json_object_object_add(out, "version", json_object_new_string(SG_VERSION));
+        (void)json_object_object_add(out, "url",
+                                     json_object_new_string("https://supportgrant.invalid/"));
+        (void)json_object_object_add(out, "interfaces", ifaces);
+        return conn_reply(c, out, false);
+}
+
+static int method_get_description(struct conn *c, json_object *params)
+{
+        const char *iface = NULL;
+        json_object *out;
+
+        if (get_string(c, params, "interface", &iface) < 0)
+                return 0;
+        if (!iface || !streq(iface, SG_VARLINK_INTERFACE))
+                return conn_errorf(c, "org.varlink.service.InterfaceNotFound", "interface",
+                                   json_object_new_string(strempty(iface)),
+                                   "unknown interface '%s'", strempty(iface));
+        out = json_object_new_object();
+        if (!out)
+                return -ENOMEM;
+        (void)json_object_object_add(out, "description", json_object_new_string(idl));
+        return conn_reply(c, out, false);
+}
+
+/* ---- dispatch ---------------------------------------------------------------------------- */
+
+static const struct {
+        const char *name;
+        enum sg_action action;
+        bool needs_right; /* load root's explicit decision before authorizing */
+} methods[] = {
+        {"Ping", SG_ACTION_PING, false},
+        {"Status", SG_ACTION_STATUS, false},
+        {"Grant", SG_ACTION_GRANT, true},
+        {"Revoke", SG_ACTION_REVOKE, true},
+        {"List", SG_ACTION_LIST, true},
+        {"History", SG_ACTION_HISTORY, true},
+        {"Logins", SG_ACTION_LOGINS, true},
+        {"Activate", SG_ACTION_ACTIVATE, true},
+        {"Rights", SG_ACTION_RIGHTS_LIST, true},
+        {"SetRight", SG_ACTION_RIGHTS_CHANGE, false},
+};
+
+int method_dispatch(struct conn *c, json_object *request)
+{
+        json_object *m = NULL, *params = NULL, *more = NULL, *oneway = NULL;
+        _cleanup_(json_object_putp) json_object *empty = NULL;
+        struct caller who;
+        const char *method, *name;
+        bool want_more = false;
+        size_t plen = strlen(SG_VARLINK_INTERFACE);
+        int r;
+
+        if (!json_object_object_get_ex(request, "method", &m) ||
+            !json_object_is_type(m, json_type_string))
+                return conn_errorf(c, "org.varlink.service.InvalidParameter", "parameter",
+                                   json_object_new_string("method"), "no method in the request");
+        method = json_object_get_string(m);
+        if (json_object_object_get_ex(request, "parameters", &params) && params &&
+            !json_object_is_type(params, json_type_object))
+                return conn_errorf(c, "org.varlink.service.InvalidParameter", "parameter",
+                                   json_object_new_string("parameters"),
+                                   "parameters must be an object");
+        if (!params) {
+                params = empty = json_object_new_object();
+                if (!params)
+                        return -ENOMEM;
+        }
+        if (json_object_object_get_ex(request, "more", &more) && more)
+                want_more = json_object_get_boolean(more);
+        (void)json_object_object_get_ex(request, "oneway", &oneway);
+
+        if (streq(method, "org.varlink.service.GetInfo"))
+                return method_get_info(c);
+        if (streq(method, "org.varlink.service.GetInterfaceDescription"))
+                return method_get_description(c, params);
+
+        if (!strneq(method, SG_VARLINK_INTERFACE ".", plen + 1))
+                goto not_found;
+        name = method + plen + 1;
+        for (size_t i = 0; i < ELEMENTSOF(methods); i++) {
+                _cleanup_store_ sg_store *s = NULL;
+
+                if (!streq(name, methods[i].name))
+                        continue;
+                resolve_caller(c, &who);
+                if (methods[i].needs_right && who.authz.known && who.authz.uid != 0 &&
+                    !who.authz.is_staff) {
+                        r = daemon_open_store(c->d, &s);
+                        if (r < 0)
+                                return database_error(c, s, r);
+                        if (caller_load_right(c, s, &who) < 0)
+                                return 0;
+                }
+                if (authorize(c, &who, methods[i].action) < 0)
+                        return 0;
+                if (arg_debug)
+                        log_debug("%s calls %s", who.name, name);
+                switch (methods[i].action) {
+                case SG_ACTION_PING:
+                        return conn_reply(c, json_object_new_object(), false);
+                case SG_ACTION_STATUS:
+                        return method_status(c, params, &who);
+                case SG_ACTION_GRANT:
+                        return method_grant(c, params, &who);
+                case SG_ACTION_REVOKE:
+                        return method_revoke(c, params, &who);
+                case SG_ACTION_LIST:
+                        return method_list(c, params, &who);
+                case SG_ACTION_HISTORY:
+                        return method_history(c, params, &who);
+                case SG_ACTION_LOGINS:
+                        return method_logins(c, params, &who, want_more);
+                case SG_ACTION_ACTIVATE:
+                        return method_activate(c, params, &who);
+                case SG_ACTION_RIGHTS_LIST:
+                        return method_rights(c, params, &who);
+                case SG_ACTION_RIGHTS_CHANGE:
+                        return method_set_right(c, params, &who);
+                default:
+                        break;
+                }
+        }
+not_found:
+        return conn_errorf(c, "org.varlink.service.MethodNotFound", "method",
+                           json_object_new_string(method), "unknown method '%s'", method);
+}

@@ -1,0 +1,306 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Ending staff sessions when their access ends (SPEC §7 terminate_sessions), and keeping the
+ * records within their retention. */
+#include <inttypes.h>
+#include <signal.h>
+#include <syslog.h>
+
+#include "daemon.h"
+#include "journal.h"
+#include "proc.h"
+#include "staff.h"
+#include "timeutil.h"
+
+static void store_closep(sg_store **s)
+{
+        sg_store_close(*s);
+}
+
+struct session_list {
+        struct sg_login *items;
+        size_t n, size;
+};
+
+static int collect_session(const struct sg_login *l, void *userdata)
+{
+        struct session_list *sl = userdata;
+
+        if (sl->n >= DAEMON_MAX_SESSIONS)
+                return 0;
+        if (sl->n == sl->size) {
+                size_t nsize = sl->size ? sl->size * 2 : 16;
+                struct sg_login *n = reallocarray(sl->items, nsize, sizeof(*n));
+
+                if (!n)
+                        return -ENOMEM;
+                sl->items = n;
+                sl->size = nsize;
+        }
+        sl->items[sl->n++] = *l;
+        return 0;
+}
+
+static void session_list_free(struct session_list *sl)
+{
+        free(sl->items);
+}
+
+/* Whether the process that opened the session is still that process. */
+static bool session_process_alive(const struct sg_login *l)
+{
+        uint64_t start;
+
+        if (l->pid <= 0)
+                return false;
+        if (sg_proc_start_time(l->pid, &start) < 0)
+                return false;
+        return l->pid_start == 0 || start == l->pid_start;
+}
+
+static void kill_later(struct daemon *d, uid_t uid)
+{
+        for (size_t i = 0; i < d->n_kill_uids; i++)
+                if (d->kill_uids[i] == uid)
+                        return;
+        if (d->n_kill_uids < ELEMENTSOF(d->kill_uids))
+                d->kill_uids[d->n_kill_uids++] = uid;
+        (void)sd_event_source_set_time_relative(d->kill_timer, DAEMON_KILL_GRACE_USEC);
+        (void)sd_event_source_set_enabled(d->kill_timer, SD_EVENT_ONESHOT);
+}
+
+/* Whether a staff account is covered right now; < 0 when that cannot be told. */
+static int user_covered(struct daemon *d, sg_store *s, const char *user,
+                        struct sg_identity *ret_id)
+{
+        const char *deps[SG_MAX_DEPARTMENTS];
+        struct sg_coverage cov;
+        size_t n;
+        int r;
+
+        r = sg_identity_lookup(&d->cfg, user, ret_id);
+        if (r == -ENOENT)
+                return 0; /* the account is gone: nothing covers it */
+        if (r < 0)
+                return r;
+        if (!ret_id->is_staff)
+                return 1; /* no longer staff: not ours to end */
+        sg_identity_departments(ret_id, deps, &n);
+        return sg_store_coverage(s, user, deps, n, time(NULL), &cov);
+}
+
+static void terminate(struct daemon *d, sg_store *s, const struct sg_login *l,
+                      const struct sg_identity *id, const char *why)
+{
+        struct sg_event_fields f = {.export = -1};
+        char msg[SG_NAME_MAX + 256];
+        int r;
+
+        /* Recorded first, so that the close_session this causes finds the session ended. */
+        r = sg_store_login_end(s, l->id, time(NULL), SG_END_TERMINATED);
+        if (r == -EALREADY)
+                return;
+        if (r < 0)
+                log_error("cannot record the end of login %" PRId64 ": %s", l->id,
+                          sg_store_errmsg(s));
+
+        f.user = l->user;
+        f.login_id = l->id;
+        f.service = l->service;
+        f.rhost = l->rhost;
+        (void)snprintf(msg, sizeof(msg),
+                       "Support session of %s terminated (login %" PRId64 "): access ended (%s)",
+                       l->user, l->id, why);
+        r = sg_journal_event(SG_EVENT_SESSION_TERMINATED, LOG_NOTICE, &f, msg);
+        if (r < 0)
+                log_error("cannot write to the journal: %s", strerror(-r));
+        log_notice("%s", msg);
+
+        /* The process that opened the session (sshd's [priv] monitor, su, login) closes the
+         * connection on SIGTERM; what the staff member started may survive it (non-pty
+         * sessions, nohup), so every process of the account goes too. */
+        if (session_process_alive(l))
+                (void)kill(l->pid, SIGTERM);
+        if (id->uid != 0) {
+                (void)sg_proc_signal_uid(id->uid, SIGHUP);
+                (void)sg_proc_signal_uid(id->uid, SIGTERM);
+                (void)sg_proc_signal_uid(id->uid, SIGCONT);
+                kill_later(d, id->uid);
+        }
+}
+
+int sessions_sweep(struct daemon *d, const char *why)
+{
+        _cleanup_(store_closep) sg_store *s = NULL;
+        _cleanup_(session_list_free) struct session_list sl = {};
+        int r;
+
+        r = daemon_open_store(d, &s);
+        if (r < 0)
+                return r;
+        r = sg_store_open_sessions(s, collect_session, &sl);
+        if (r < 0) {
+                log_error("cannot read open sessions: %s", sg_store_errmsg(s));
+                return r;
+        }
+        for (size_t i = 0; i < sl.n; i++) {
+                const struct sg_login *l = &sl.items[i];
+                struct sg_identity id;
+
+                /* A session whose process is gone (crash, reboot) never ran close_session. */
+                if (!session_process_alive(l)) {
+                        if (sg_store_login_end(s, l->id, time(NULL), SG_END_CLOSED) >= 0)
+                                log_info("login %" PRId64 " of %s: session process %d is gone; "
+                                         "recorded as closed",
+                                         l->id, l->user, (int)l->pid);
+                        continue;
+                }
+                if (!d->cfg.terminate_sessions)
+                        continue;
+                r = user_covered(d, s, l->user, &id);
+                if (r < 0) {
+                        log_error("cannot tell whether %s is still covered: %s", l->user,
+                                  strerror(-r));
+                        continue;
+                }
+                if (r == 0)
+                        terminate(d, s, l, &id, why);
+        }
+        return 0;
+}
+
+static int on_kill_timer(sd_event_source *es, uint64_t usec, void *userdata)
+{
+        struct daemon *d = userdata;
+        _cleanup_(store_closep) sg_store *s = NULL;
+        size_t n = d->n_kill_uids;
+
+        d->n_kill_uids = 0;
+        if (daemon_open_store(d, &s) < 0)
+                return 0;
+        for (size_t i = 0; i < n; i++) {
+                char name[SG_NAME_MAX];
+                struct sg_identity id;
+                int r;
+
+                /* A customer who granted access again within the grace second keeps the
+                 * staff member's new session alive. */
+                r = sg_identity_lookup_uid(&d->cfg, d->kill_uids[i], &id);
+                if (r >= 0) {
+                        memcpy(name, id.user, sizeof(name));
+                        r = user_covered(d, s, name, &id);
+                        if (r > 0)
+                                continue;
+                }
+                r = sg_proc_signal_uid(d->kill_uids[i], SIGKILL);
+                if (r > 0)
+                        log_info("killed %d remaining processes of uid %u", r,
+                                 (unsigned)d->kill_uids[i]);
+        }
+        return 0;
+}
+
+static int on_expiry(sd_event_source *es, uint64_t usec, void *userdata)
+{
+        struct daemon *d = userdata;
+
+        (void)sessions_sweep(d, "grant expired");
+        (void)expiry_timer_update(d);
+        return 0;
+}
+
+int expiry_timer_update(struct daemon *d)
+{
+        _cleanup_(store_closep) sg_store *s = NULL;
+        time_t next;
+        int r;
+
+        r = daemon_open_store(d, &s);
+        if (r >= 0)
+                r = sg_store_next_expiry(s, time(NULL), &next);
+        if (r < 0) {
+                /* The periodic sweep keeps watching meanwhile. */
+                return r;
+        }
+        if (next == SG_TIME_NEVER)
+                return sd_event_source_set_enabled(d->expiry_timer, SD_EVENT_OFF);
+        r = sd_event_source_set_time(d->expiry_timer, (uint64_t)next * 1000000);
+        if (r < 0)
+                return r;
+        if (arg_debug)
+                log_debug("next grant expiry at %lld", (long long)next);
+        return sd_event_source_set_enabled(d->expiry_timer, SD_EVENT_ONESHOT);
+}
+
+static int on_sweep(sd_event_source *es, uint64_t usec, void *userdata)
+{
+        struct daemon *d = userdata;
+
+        /* Catches what the expiry timer cannot: clock jumps, grants edited in the database,
+         * group membership changed in LDAP. */
+        (void)sessions_sweep(d, "periodic check");
+        (void)expiry_timer_update(d);
+        (void)sd_event_source_set_time_relative(es, DAEMON_SWEEP_USEC);
+        return 0;
+}
+
+int prune_now(struct daemon *d)
+{
+        _cleanup_(store_closep) sg_store *s = NULL;
+        time_t now = time(NULL), cutoff, code_cutoff;
+        int r;
+
+        if (sg_duration_sub(&d->cfg.retention, now, &cutoff) < 0 ||
+            sg_duration_sub(&d->cfg.code_validity, now, &code_cutoff) < 0)
+                return -ERANGE;
+        /* A code must be remembered as used for as long as it could be redeemed, with a day
+         * of clock error on the machine that made it. */
+        code_cutoff -= 86400;
+        r = daemon_open_store(d, &s);
+        if (r < 0)
+                return r;
+        r = sg_store_prune(s, cutoff, code_cutoff, now);
+        if (r < 0) {
+                log_error("cannot prune old records: %s", sg_store_errmsg(s));
+                return r;
+        }
+        if (r > 0)
+                log_info("pruned %d records older than the retention period", r);
+        return 0;
+}
+
+static int on_prune(sd_event_source *es, uint64_t usec, void *userdata)
+{
+        (void)prune_now(userdata);
+        (void)sd_event_source_set_time_relative(es, DAEMON_PRUNE_USEC);
+        return 0;
+}
+
+int sessions_setup(struct daemon *d)
+{
+        int r;
+
+        r = sd_event_add_time(d->event, &d->expiry_timer, CLOCK_REALTIME, UINT64_MAX, 1000000,
+                              on_expiry, d);
+        if (r >= 0)
+                r = sd_event_add_time_relative(d->event, &d->sweep_timer, CLOCK_MONOTONIC,
+                                               DAEMON_SWEEP_USEC, 1000000, on_sweep, d);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(d->sweep_timer, SD_EVENT_ON);
+        if (r >= 0)
+                r = sd_event_add_time_relative(d->event, &d->prune_timer, CLOCK_MONOTONIC,
+                                               DAEMON_PRUNE_USEC, 60000000, on_prune, d);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(d->prune_timer, SD_EVENT_ON);
+        if (r >= 0)
+                r = sd_event_add_time(d->event, &d->kill_timer, CLOCK_MONOTONIC, UINT64_MAX, 0,
+                                      on_kill_timer, d);
+        if (r < 0)
+                return r;
+        (void)sd_event_source_set_enabled(d->kill_timer, SD_EVENT_OFF);
+        (void)sd_event_source_set_enabled(d->expiry_timer, SD_EVENT_OFF);
+
+        /* Sessions opened while we were not running are ours now. */
+        (void)prune_now(d);
+        (void)sessions_sweep(d, "daemon start");
+        return expiry_timer_update(d);
+}

@@ -1,0 +1,308 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* supportgrantd: main, configuration, the listening socket and signals. See supportgrantd(8). */
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <systemd/sd-daemon.h>
+
+#include "daemon.h"
+
+bool arg_debug;
+static bool arg_foreground;
+static const char *arg_socket;
+static const char *arg_conf = SG_CONF_PATH;
+
+void log_msg(int priority, const char *fmt, ...)
+{
+        va_list ap;
+
+        /* Under systemd stderr goes to the journal, which reads the <N> priority prefix. */
+        if (priority >= 7 && !arg_debug)
+                return;
+        if (getenv("JOURNAL_STREAM"))
+                fprintf(stderr, "<%d>", priority);
+        else
+                fputs("supportgrantd: ", stderr);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+}
+
+static int load_config(struct daemon *d, struct sg_config *ret)
+{
+        struct sg_error err = {};
+        int r;
+
+        sg_config_init(ret);
+        r = sg_config_load(ret, d->conf_path, 0, &err);
+        if (r == -ENOENT) {
+                log_error("%s: configuration file is missing", d->conf_path);
+                return r;
+        }
+        if (r < 0) {
+                log_error("%s", err.msg);
+                return r;
+        }
+        if (arg_socket) {
+                r = sg_config_set(ret, "socket", arg_socket, &err);
+                if (r < 0) {
+                        log_error("--socket: %s", err.msg);
+                        return r;
+                }
+        }
+        return 0;
+}
+
+static int on_listen(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+        int r = conn_accept(userdata);
+
+        if (r < 0)
+                log_error("accept failed: %s", strerror(-r));
+        return 0;
+}
+
+static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+        struct daemon *d = userdata;
+        struct sg_config cfg;
+
+        (void)sd_notify(0, "RELOADING=1");
+        if (load_config(d, &cfg) >= 0) {
+                if (!streq(cfg.socket, d->cfg.socket))
+                        log_warning("socket path changes take effect at the next start");
+                d->cfg = cfg;
+                (void)sg_login_defs_uid_range(NULL, &d->uid_min, &d->uid_max);
+                log_info("configuration reloaded");
+        } else
+                log_error("keeping the previous configuration");
+        (void)sessions_sweep(d, "reload");
+        (void)expiry_timer_update(d);
+        (void)sd_notify(0, "READY=1");
+        return 0;
+}
+
+static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+        struct daemon *d = userdata;
+
+        (void)sd_notify(0, "STOPPING=1");
+        return sd_event_exit(d->event, 0);
+}
+
+/* --socket PATH: bind it ourselves (tests, running without systemd). */
+static int bind_socket(struct daemon *d)
+{
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        struct stat st;
+        _cleanup_close_ int fd = -EBADF;
+        const char *path = d->cfg.socket;
+
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return -ENAMETOOLONG;
+        memcpy(sa.sun_path, path, strlen(path) + 1);
+        /* A stale socket from an earlier run may go; anything else at that path stays. */
+        if (lstat(path, &st) >= 0) {
+                if (!S_ISSOCK(st.st_mode)) {
+                        log_error("%s exists and is not a socket", path);
+                        return -EEXIST;
+                }
+                (void)unlink(path);
+        }
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return -errno;
+        if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+                return -errno;
+        /* Everyone may connect: every request is authorized by its peer credentials. */
+        if (chmod(path, 0666) < 0 || listen(fd, SOMAXCONN) < 0)
+                return -errno;
+        d->listen_fd = TAKE_FD(fd);
+        d->own_socket = true;
+        return 0;
+}
+
+static int setup_listen(struct daemon *d)
+{
+        int n, r;
+
+        if (!arg_socket) {
+                n = sd_listen_fds(1);
+                if (n < 0)
+                        return n;
+                if (n > 1) {
+                        log_error("expected one socket from systemd, got %d", n);
+                        return -EINVAL;
+                }
+                if (n == 1) {
+                        if (sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_STREAM, 1, NULL, 0) <= 0) {
+                                log_error("the socket from systemd is not a listening Unix "
+                                          "stream socket");
+                                return -EINVAL;
+                        }
+                        d->listen_fd = SD_LISTEN_FDS_START;
+                        r = fcntl(d->listen_fd, F_GETFL);
+                        if (r < 0 || fcntl(d->listen_fd, F_SETFL, r | O_NONBLOCK) < 0)
+                                return -errno;
+                        return 0;
+                }
+                if (!arg_foreground) {
+                        log_error("not started by systemd socket activation; use --socket PATH "
+                                  "--foreground to run by hand");
+                        return -EINVAL;
+                }
+        }
+        r = bind_socket(d);
+        if (r < 0)
+                log_error("cannot listen on %s: %s", d->cfg.socket, strerror(-r));
+        return r;
+}
+
+/* The database directory: 0700, root's. StateDirectory= makes it under systemd. */
+static int prepare_state_dir(struct daemon *d)
+{
+        char dir[PATH_MAX];
+        char *slash;
+
+        (void)snprintf(dir, sizeof(dir), "%s", d->cfg.database);
+        slash = strrchr(dir, '/');
+        if (!slash || slash == dir)
+                return 0;
+        *slash = 0;
+        if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+                log_error("cannot create %s: %s", dir, strerror(errno));
+                return -errno;
+        }
+        return 0;
+}
+
+static void help(void)
+{
+        printf("Usage: supportgrantd [OPTIONS]\n\n"
+               "The supportgrant daemon: the only writer of support grants, judge of every\n"
+               "request by its caller's credentials, and the one that ends staff sessions\n"
+               "when their access ends. Normally started by supportgrant.socket.\n\n"
+               "  --socket PATH    listen on PATH instead of the socket from systemd\n"
+               "  --foreground     run without socket activation (with --socket)\n"
+               "  --conf PATH      configuration file (default %s)\n"
+               "  --debug          log every request\n"
+               "  -h, --help       this text\n"
+               "      --version    print the version\n",
+               SG_CONF_PATH);
+}
+
+static int parse_argv(int argc, char **argv)
+{
+        enum { ARG_SOCKET = 0x100, ARG_FOREGROUND, ARG_CONF, ARG_DEBUG, ARG_VERSION };
+        static const struct option options[] = {
+                {"socket", required_argument, NULL, ARG_SOCKET},
+                {"foreground", no_argument, NULL, ARG_FOREGROUND},
+                {"conf", required_argument, NULL, ARG_CONF},
+                {"debug", no_argument, NULL, ARG_DEBUG},
+                {"help", no_argument, NULL, 'h'},
+                {"version", no_argument, NULL, ARG_VERSION},
+                {},
+        };
+        int c;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+                switch (c) {
+                case ARG_SOCKET:
+                        arg_socket = optarg;
+                        break;
+                case ARG_FOREGROUND:
+                        arg_foreground = true;
+                        break;
+                case ARG_CONF:
+                        arg_conf = optarg;
+                        break;
+                case ARG_DEBUG:
+                        arg_debug = true;
+                        break;
+                case 'h':
+                        help();
+                        return 0;
+                case ARG_VERSION:
+                        printf("supportgrantd %s\n", SG_VERSION);
+                        return 0;
+                default:
+                        return -EINVAL;
+                }
+        }
+        if (optind < argc) {
+                log_error("unexpected argument '%s'", argv[optind]);
+                return -EINVAL;
+        }
+        return 1;
+}
+
+int main(int argc, char **argv)
+{
+        struct daemon d = {.listen_fd = -EBADF};
+        sigset_t mask;
+        int r;
+
+        r = parse_argv(argc, argv);
+        if (r <= 0)
+                return r < 0 ? 2 : 0;
+        if (geteuid() != 0)
+                log_warning("not running as root: sessions of other users cannot be ended");
+
+        (void)snprintf(d.conf_path, sizeof(d.conf_path), "%s", arg_conf);
+        if (load_config(&d, &d.cfg) < 0)
+                return 1;
+        (void)sg_login_defs_uid_range(NULL, &d.uid_min, &d.uid_max);
+        /* Expiries are computed in the host's zone, never a caller's. */
+        tzset();
+        umask(0077);
+
+        if (prepare_state_dir(&d) < 0 || setup_listen(&d) < 0)
+                return 1;
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        (void)signal(SIGPIPE, SIG_IGN);
+
+        r = sd_event_default(&d.event);
+        if (r >= 0)
+                r = sd_event_add_io(d.event, &d.listen_source, d.listen_fd, EPOLLIN, on_listen,
+                                    &d);
+        if (r >= 0)
+                r = sd_event_add_signal(d.event, NULL, SIGTERM, on_terminate, &d);
+        if (r >= 0)
+                r = sd_event_add_signal(d.event, NULL, SIGINT, on_terminate, &d);
+        if (r >= 0)
+                r = sd_event_add_signal(d.event, NULL, SIGHUP, on_reload, &d);
+        if (r >= 0)
+                r = sessions_setup(&d);
+        if (r < 0) {
+                log_error("cannot set up: %s", strerror(-r));
+                return 1;
+        }
+
+        log_info("listening on %s", d.cfg.socket);
+        (void)sd_notify(0, "READY=1\nSTATUS=Serving support access requests");
+        r = sd_event_loop(d.event);
+
+        while (d.conns)
+                conn_free(d.conns);
+        sd_event_source_disable_unref(d.listen_source);
+        sd_event_source_disable_unref(d.expiry_timer);
+        sd_event_source_disable_unref(d.sweep_timer);
+        sd_event_source_disable_unref(d.prune_timer);
+        sd_event_source_disable_unref(d.kill_timer);
+        sd_event_unref(d.event);
+        if (d.own_socket)
+                (void)unlink(d.cfg.socket);
+        if (d.listen_fd >= 0)
+                (void)close(d.listen_fd);
+        return r < 0 ? 1 : 0;
+}

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* supportgrantd: the one writer of grants, the judge of every request (by SO_PEERCRED) and
+ * the one who ends staff sessions when their access ends. Single-threaded on sd-event. */
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <systemd/sd-event.h>
+
+#include "authz.h"
+#include "conf.h"
+#include "staff.h"
+#include "store.h"
+#include "varlink.h"
+
+/* Bounds: a hostile or broken client cannot stop the daemon from serving others. */
+#define DAEMON_MAX_CONNECTIONS   256
+#define DAEMON_IDLE_TIMEOUT_USEC (30ULL * 1000000) /* no complete request, no progress */
+#define DAEMON_OUT_HIGH_WATER    (1024 * 1024)     /* stop reading requests above this */
+#define DAEMON_LOGINS_PAGE       256               /* rows per streamed reply */
+#define DAEMON_LOGINS_UNSTREAMED 1000              /* rows at most without "more" */
+#define DAEMON_SWEEP_USEC        (30ULL * 1000000) /* safety net behind the expiry timer */
+#define DAEMON_PRUNE_USEC        (6ULL * 3600 * 1000000)
+#define DAEMON_KILL_GRACE_USEC   (1ULL * 1000000)  /* SIGTERM/SIGHUP, then SIGKILL */
+#define DAEMON_MAX_SESSIONS      4096              /* open sessions looked at per sweep */
+
+struct conn;
+
+/* A Logins call with "more": served page by page as the client reads. */
+struct logins_stream {
+        time_t since, until;
+        char user[SG_NAME_MAX];
+        bool has_user;
+        bool limited;
+        size_t remaining; /* rows still to send when limited */
+        time_t cursor_time;
+        int64_t cursor_id;
+};
+
+struct daemon {
+        sd_event *event;
+        char conf_path[PATH_MAX];
+        struct sg_config cfg;
+        uid_t uid_min, uid_max;
+
+        int listen_fd;
+        bool own_socket; /* --socket: we bound it, we unlink it */
+        sd_event_source *listen_source;
+
+        struct conn *conns;
+        size_t n_conns;
+
+        sd_event_source *expiry_timer;
+        sd_event_source *sweep_timer;
+        sd_event_source *prune_timer;
+        sd_event_source *kill_timer;
+        uid_t kill_uids[64]; /* staff uids to SIGKILL when the grace period is over */
+        size_t n_kill_uids;
+};
+
+struct conn {
+        struct daemon *d;
+        struct conn *prev, *next;
+        int fd;
+        struct ucred cred;
+        sd_event_source *io;
+        sd_event_source *timer;
+        char *in;
+        size_t in_len, in_size;
+        char *out;
+        size_t out_len, out_size;
+        bool has_stream;
+        struct logins_stream stream;
+        bool dead; /* close as soon as the current callback returns */
+};
+
+/* Who is asking, resolved once per request. */
+struct caller {
+        struct sg_caller authz;
+        char name[SG_NAME_MAX]; /* "uid 1234" when NSS does not know it */
+        struct sg_identity id;
+};
+
+/* daemon-conn.c */
+int conn_accept(struct daemon *d);
+void conn_free(struct conn *c);
+int conn_reply(struct conn *c, json_object *params, bool continues); /* takes params */
+int conn_error(struct conn *c, const char *error, json_object *params); /* takes params */
+int conn_errorf(struct conn *c, const char *error, const char *key, json_object *value,
+                const char *fmt, ...) _printf_(5, 6);
+
+/* daemon-methods.c */
+int method_dispatch(struct conn *c, json_object *request);
+int logins_stream_next(struct conn *c);
+int daemon_open_store(struct daemon *d, sg_store **ret);
+
+/* daemon-sessions.c */
+int sessions_sweep(struct daemon *d, const char *why);
+int expiry_timer_update(struct daemon *d);
+int sessions_setup(struct daemon *d);
+int prune_now(struct daemon *d);
+
+/* daemon.c */
+void log_msg(int priority, const char *fmt, ...) _printf_(2, 3);
+#define log_error(...)   log_msg(3, __VA_ARGS__)
+#define log_warning(...) log_msg(4, __VA_ARGS__)
+#define log_notice(...)  log_msg(5, __VA_ARGS__)
+#define log_info(...)    log_msg(6, __VA_ARGS__)
+#define log_debug(...)   log_msg(7, __VA_ARGS__)
+extern bool arg_debug;

@@ -1,0 +1,924 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * pam_supportgrant.so through real Linux-PAM stacks (pam_start_confdir). Run by
+ * tests/pam/run.sh inside a private host: real users (alice: customer; jdoe: staff in
+ * onoffice-support; mdev: staff in onoffice-development; sam: staff by primary group), a real
+ * journald, the real daemon on $SG_TEST_DIR/run/socket.
+ *
+ * Every stack is a probe:
+ *     PHASE [success=1 ignore=ignore default=die] pam_supportgrant.so ARGS
+ *     PHASE optional pam_exec.so quiet /usr/bin/touch $DIR/ignored
+ *     PHASE required pam_permit.so
+ * so a transaction tells apart what the module returned: success (PAM_SUCCESS, no marker),
+ * ignore (PAM_SUCCESS and the marker file) or a denial (the module's own error code).
+ */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include <cmocka.h>
+#include <security/pam_appl.h>
+#include <systemd/sd-journal.h>
+
+#include "macro.h"
+#include "store.h"
+#include "timeutil.h"
+
+static const char *dir, *module;
+static char conf[PATH_MAX], db[PATH_MAX], confdir[PATH_MAX], marker[PATH_MAX];
+
+#define REASON "Customer ticket 4711: invoices do not print"
+
+/* ---- files and stacks -------------------------------------------------------------------- */
+
+static void write_file(const char *path, mode_t mode, const char *fmt, ...)
+{
+        va_list ap;
+        FILE *f;
+
+        (void)unlink(path);
+        f = fopen(path, "we");
+        assert_non_null(f);
+        va_start(ap, fmt);
+        vfprintf(f, fmt, ap);
+        va_end(ap);
+        assert_int_equal(fclose(f), 0);
+        assert_int_equal(chmod(path, mode), 0);
+}
+
+/* A configuration next to the default one: the default plus extra lines. */
+static void write_conf(const char *name, const char *extra, char *ret_path, size_t size)
+{
+        (void)snprintf(ret_path, size, "%s/etc/%s", dir, name);
+        write_file(ret_path, 0644, "database = %s\nsocket = %s/run/socket\n%s\n", db, dir,
+                   extra);
+}
+
+/* Probe stacks for every phase; args are the module's arguments. */
+static void write_service(const char *name, const char *args)
+{
+        static const char *const phases[] = {"auth", "account", "session"};
+        char path[PATH_MAX + 64], text[8192];
+        size_t off = 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(phases); i++)
+                off += (size_t)snprintf(text + off, sizeof(text) - off,
+                                        "%s [success=1 ignore=ignore default=die] %s %s\n"
+                                        "%s optional pam_exec.so quiet /usr/bin/touch %s\n"
+                                        "%s required pam_permit.so\n",
+                                        phases[i], module, args, phases[i], marker, phases[i]);
+        off += (size_t)snprintf(text + off, sizeof(text) - off,
+                                "auth optional pam_exec.so quiet /usr/bin/touch %s\n", marker);
+        (void)snprintf(path, sizeof(path), "%s/%s", confdir, name);
+        write_file(path, 0644, "%s", text);
+}
+
+static bool ignored(void)
+{
+        bool r = access(marker, F_OK) == 0;
+        (void)unlink(marker);
+        return r;
+}
+
+/* ---- the conversation -------------------------------------------------------------------- */
+
+struct conv_script {
+        const char *answers[8];
+        size_t next;
+        bool cannot_prompt; /* like sshd's monitor: PAM_CONV_ERR for prompts */
+        int prompts;
+        char transcript[8192]; /* "P:prompt", "E:error", "I:info" lines */
+};
+
+static void transcript_add(struct conv_script *cs, char kind, const char *text)
+{
+        size_t off = strlen(cs->transcript);
+        (void)snprintf(cs->transcript + off, sizeof(cs->transcript) - off, "%c:%s\n", kind,
+                       text);
+}
+
+static int conv(int n, const struct pam_message **msg, struct pam_response **resp, void *data)
+{
+        struct conv_script *cs = data;
+        struct pam_response *r = calloc((size_t)n, sizeof(*r));
+
+        if (!r)
+                return PAM_BUF_ERR;
+        for (int i = 0; i < n; i++) {
+                switch (msg[i]->msg_style) {
+                case PAM_PROMPT_ECHO_ON:
+                case PAM_PROMPT_ECHO_OFF:
+                        cs->prompts++;
+                        transcript_add(cs, 'P', msg[i]->msg);
+                        if (cs->cannot_prompt || cs->next >= ELEMENTSOF(cs->answers) ||
+                            !cs->answers[cs->next]) {
+                                for (int j = 0; j < i; j++)
+                                        free(r[j].resp);
+                                free(r);
+                                return PAM_CONV_ERR;
+                        }
+                        r[i].resp = strdup(cs->answers[cs->next++]);
+                        break;
+                case PAM_ERROR_MSG:
+                        transcript_add(cs, 'E', msg[i]->msg);
+                        break;
+                case PAM_TEXT_INFO:
+                        transcript_add(cs, 'I', msg[i]->msg);
+                        break;
+                }
+        }
+        *resp = r;
+        return PAM_SUCCESS;
+}
+
+static pam_handle_t *start(const char *service, const char *user, struct conv_script *cs)
+{
+        struct pam_conv c = {conv, cs};
+        pam_handle_t *pamh = NULL;
+
+        assert_int_equal(pam_start_confdir(service, user, &c, confdir, &pamh), PAM_SUCCESS);
+        assert_int_equal(pam_set_item(pamh, PAM_RHOST, "192.0.2.7"), PAM_SUCCESS);
+        assert_int_equal(pam_set_item(pamh, PAM_TTY, "ssh"), PAM_SUCCESS);
+        (void)ignored();
+        return pamh;
+}
+
+static void finish(pam_handle_t *pamh, int status)
+{
+        assert_int_equal(pam_end(pamh, status), PAM_SUCCESS);
+}
+
+/* ---- the database ------------------------------------------------------------------------ */
+
+static void sql(const char *statement)
+{
+        sqlite3 *h;
+        char *err = NULL;
+
+        assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+        sqlite3_busy_timeout(h, 5000);
+        if (sqlite3_exec(h, statement, NULL, NULL, &err) != SQLITE_OK)
+                fail_msg("%s: %s", statement, err);
+        sqlite3_close(h);
+}
+
+static int reset(void **state)
+{
+        sql("DELETE FROM grants; DELETE FROM logins; DELETE FROM login_tokens;");
+        (void)ignored();
+        return 0;
+}
+
+static int64_t add_grant(enum sg_grant_kind kind, const char *target, bool export,
+                         time_t granted, time_t expires)
+{
+        sg_store *s = NULL;
+        struct sg_grant g = {.kind = kind, .export = export, .period = SG_PERIOD_1H,
+                             .granted_at = granted, .expires_at = expires, .via = SG_VIA_CLI};
+
+        assert_int_equal(sg_store_open(db, 0, &s, NULL), 0);
+        (void)snprintf(g.target, sizeof(g.target), "%s", target);
+        (void)snprintf(g.granted_by, sizeof(g.granted_by), "alice");
+        assert_int_equal(sg_store_grant_add(s, &g), 0);
+        sg_store_close(s);
+        return g.id;
+}
+
+static int64_t grant_user(const char *user)
+{
+        return add_grant(SG_GRANT_USER, user, false, time(NULL), time(NULL) + 3600);
+}
+
+struct rows {
+        size_t n;
+        struct sg_login last; /* the newest */
+};
+
+static int count_row(const struct sg_login *l, void *userdata)
+{
+        struct rows *r = userdata;
+
+        if (r->n++ == 0)
+                r->last = *l;
+        return 0;
+}
+
+static struct rows logins_of(const char *user)
+{
+        sg_store *s = NULL;
+        struct rows r = {};
+
+        assert_int_equal(sg_store_open(db, 0, &s, NULL), 0);
+        assert_int_equal(sg_store_logins_between(s, 0, SG_TIME_NEVER, user, 0, count_row, &r),
+                         0);
+        sg_store_close(s);
+        return r;
+}
+
+/* ---- the journal ------------------------------------------------------------------------- */
+
+struct entry {
+        int count;
+        char message_id[40];
+        char user[64];
+        char reason[600];
+        char login_id[32];
+        char service[32];
+        char rhost[64];
+        char expires[40];
+        char export[8];
+        char grant_id[64];
+        char identifier[32];
+};
+
+static void field(sd_journal *j, const char *name, char *buf, size_t size)
+{
+        const void *d;
+        size_t l, n = strlen(name) + 1;
+
+        buf[0] = 0;
+        if (sd_journal_get_data(j, name, &d, &l) < 0 || l < n)
+                return;
+        (void)snprintf(buf, size, "%.*s", (int)(l - n), (const char *)d + n);
+}
+
+/* Entries of one event matching one more field, written since 'since' (usec). */
+static struct entry journal_find(const char *event, const char *match, uint64_t since)
+{
+        struct entry e = {};
+        sd_journal *j = NULL;
+        char m[128];
+
+        assert_int_equal(system("env -u LD_PRELOAD journalctl --sync >/dev/null 2>&1"), 0);
+        assert_int_equal(sd_journal_open_directory(&j, "/run/log/journal", 0), 0);
+        (void)snprintf(m, sizeof(m), "SUPPORTGRANT_EVENT=%s", event);
+        assert_int_equal(sd_journal_add_match(j, m, 0), 0);
+        if (match)
+                assert_int_equal(sd_journal_add_match(j, match, 0), 0);
+        assert_int_equal(sd_journal_seek_realtime_usec(j, since), 0);
+        while (sd_journal_next(j) > 0) {
+                e.count++;
+                field(j, "MESSAGE_ID", e.message_id, sizeof(e.message_id));
+                field(j, "SUPPORTGRANT_USER", e.user, sizeof(e.user));
+                field(j, "SUPPORTGRANT_REASON", e.reason, sizeof(e.reason));
+                field(j, "SUPPORTGRANT_LOGIN_ID", e.login_id, sizeof(e.login_id));
+                field(j, "SUPPORTGRANT_SERVICE", e.service, sizeof(e.service));
+                field(j, "SUPPORTGRANT_RHOST", e.rhost, sizeof(e.rhost));
+                field(j, "SUPPORTGRANT_EXPIRES", e.expires, sizeof(e.expires));
+                field(j, "SUPPORTGRANT_EXPORT", e.export, sizeof(e.export));
+                field(j, "SUPPORTGRANT_GRANT_ID", e.grant_id, sizeof(e.grant_id));
+                field(j, "SYSLOG_IDENTIFIER", e.identifier, sizeof(e.identifier));
+        }
+        sd_journal_close(j);
+        return e;
+}
+
+static uint64_t now_usec(void)
+{
+        struct timespec ts;
+
+        (void)clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static char *id_match(int64_t id)
+{
+        static char buf[64];
+        (void)snprintf(buf, sizeof(buf), "SUPPORTGRANT_LOGIN_ID=%lld", (long long)id);
+        return buf;
+}
+
+/* ---- tests ------------------------------------------------------------------------------- */
+
+/* A customer account never notices the module, whatever state it is in. */
+static void non_staff_untouched(void **state)
+{
+        static const char *const variants[] = {
+                NULL,                                           /* all fine */
+                "database = /nonexistent/supportgrant.db",      /* no database */
+                "reason = sometimes",                           /* bad configuration */
+        };
+        uint64_t since = now_usec();
+
+        for (size_t i = 0; i < ELEMENTSOF(variants); i++) {
+                char c[PATH_MAX], args[PATH_MAX + 16];
+                struct conv_script cs = {.cannot_prompt = true};
+                pam_handle_t *pamh;
+
+                if (variants[i]) {
+                        write_conf("variant.conf", variants[i], c, sizeof(c));
+                        /* The file's own database line comes first; the variant's wins. */
+                        (void)snprintf(args, sizeof(args), "conf=%s", c);
+                } else
+                        (void)snprintf(args, sizeof(args), "conf=%s", conf);
+                write_service("sg-nonstaff", args);
+
+                pamh = start("sg-nonstaff", "alice", &cs);
+                assert_int_equal(pam_authenticate(pamh, 0), PAM_SUCCESS);
+                assert_true(ignored());
+                assert_int_equal(pam_acct_mgmt(pamh, 0), PAM_SUCCESS);
+                assert_true(ignored());
+                assert_int_equal(pam_open_session(pamh, 0), PAM_SUCCESS);
+                assert_true(ignored());
+                assert_null(pam_getenv(pamh, "SUPPORTGRANT_EXPORT"));
+                assert_int_equal(pam_close_session(pamh, 0), PAM_SUCCESS);
+                assert_true(ignored());
+                assert_int_equal(cs.prompts, 0);
+                assert_string_equal(cs.transcript, "");
+                finish(pamh, PAM_SUCCESS);
+        }
+        assert_int_equal(logins_of("alice").n, 0);
+        assert_int_equal(journal_find("login-denied", "SUPPORTGRANT_USER=alice", since).count, 0);
+        assert_int_equal(journal_find("login-accepted", "SUPPORTGRANT_USER=alice", since).count,
+                         0);
+}
+
+static void staff_denied_without_grant(void **state)
+{
+        struct conv_script cs = {.answers = {REASON}};
+        uint64_t since = now_usec();
+        pam_handle_t *pamh;
+        struct rows rows;
+        struct entry e;
+
+        pamh = start("sg", "jdoe", &cs);
+        assert_int_equal(pam_acct_mgmt(pamh, 0), PAM_PERM_DENIED);
+        finish(pamh, PAM_PERM_DENIED);
+
+        /* The staff member learns why and what the customer can do. */
+        assert_non_null(strstr(cs.transcript, "E:Support access for jdoe is not activated"));
+        assert_non_null(strstr(cs.transcript, "supportgrant grant jdoe"));
+        assert_int_equal(cs.prompts, 0); /* no reason asked for a login that cannot happen */
+
+        rows = logins_of("jdoe");
+        assert_int_equal(rows.n, 1);
+        assert_int_equal(rows.last.outcome, SG_LOGIN_DENIED);
+        assert_string_equal(rows.last.detail, "no active grant");
+        assert_string_equal(rows.last.service, "sg");
+        assert_string_equal(rows.last.rhost, "192.0.2.7");
+        assert_int_equal(rows.last.n_grant_ids, 0);
+
+        e = journal_find("login-denied", id_match(rows.last.id), since);
+        assert_int_equal(e.count, 1);
+        assert_string_equal(e.message_id, "2d99adb3c8d34739ad475212de81b517");
+        assert_string_equal(e.user, "jdoe");
+        assert_string_equal(e.identifier, "supportgrant");
+        assert_string_equal(e.rhost, "192.0.2.7");
+        assert_string_equal(e.service, "sg");
+}
+
+/* The whole login of a covered staff member: reason, session, environment, records. */
+static void user_grant_full_login(void **state)
+{
+        struct conv_script cs = {.answers = {"  " REASON "  "}};
+        uint64_t since = now_usec();
+        int64_t gid = grant_user("jdoe");
+        char expires[SG_RFC3339_MAX], gids[32];
+        pam_handle_t *pamh;
+        struct rows rows;
+        struct entry e;
+        sg_store *s;
+        struct sg_grant g;
+
+        assert_int_equal(sg_store_open(db, 0, &s, NULL), 0);
+        assert_int_equal(sg_store_grant_get(s, gid, &g), 0);
+        sg_store_close(s);
+        assert_int_equal(sg_time_format_rfc3339(g.expires_at, expires, sizeof(expires)), 0);
+
+        pamh = start("sg", "jdoe", &cs);
+        assert_int_equal(pam_acct_mgmt(pamh, 0), PAM_SUCCESS);
+        assert_false(ignored());
+        assert_int_equal(cs.prompts, 1);
+        assert_string_equal(cs.transcript, "P:Reason for this login: \n");
+
+        assert_int_equal(pam_open_session(pamh, 0), PAM_SUCCESS);
+        assert_false(ignored());
+        assert_string_equal(pam_getenv(pamh, "SUPPORTGRANT_EXPORT"), "no");
+        assert_string_equal(pam_getenv(pamh, "SUPPORTGRANT_EXPIRES"), expires);
+        assert_null(pam_getenv(pamh, "SUPPORTGRANT_TOKEN")); /* used up, out of the session */
+        assert_non_null(strstr(cs.transcript, "I:Support access for jdoe runs until "));
+        assert_non_null(strstr(cs.transcript, "data export: not allowed."));
+        assert_int_equal(cs.prompts, 1);
+
+        rows = logins_of("jdoe");
+        assert_int_equal(rows.n, 1);
+        assert_int_equal(rows.last.outcome, SG_LOGIN_ACCEPTED);
+        assert_string_equal(rows.last.reason, REASON); /* trimmed, otherwise verbatim */
+        assert_string_equal(rows.last.service, "sg");
+        assert_string_equal(rows.last.rhost, "192.0.2.7");
+        assert_string_equal(rows.last.tty, "ssh");
+        assert_int_equal(rows.last.pid, getpid());
+        assert_true(rows.last.pid_start > 0);
+        assert_int_equal(rows.last.n_grant_ids, 1);
+        assert_int_equal(rows.last.grant_ids[0], gid);
+        assert_int_equal(rows.last.ended_at, 0);
+        assert_true(llabs((long long)(rows.last.time - time(NULL))) <= 2);
+
+        e = journal_find("login-accepted", id_match(rows.last.id), since);
+        assert_int_equal(e.count, 1);
+        assert_string_equal(e.message_id, "8f80990ef59447feb030e4ce4de194d7");
+        assert_string_equal(e.user, "jdoe");
+        assert_string_equal(e.reason, REASON);
+        assert_string_equal(e.expires, expires);
+        assert_string_equal(e.export, "no");
+        (void)snprintf(gids, sizeof(gids), "%lld", (long long)gid);
+        assert_string_equal(e.grant_id, gids);
+
+        assert_int_equal(pam_close_session(pamh, 0), PAM_SUCCESS);
+        finish(pamh, PAM_SUCCESS);
+        rows = logins_of("jdoe");
+        assert_int_equal(rows.n, 1);
+        assert_int_equal(rows.last.end, SG_END_CLOSED);
+        assert_true(rows.last.ended_at >= rows.last.time);
+        e = journal_find("session-closed", id_match(rows.last.id), since);
+        assert_int_equal(e.count, 1);
+        assert_string_equal(e.message_id, "f5e888abe7f54617b24a6fa0d40f94ce");
+}
+
+static int login(const char *user, const char *service, bool open_session)
+{
+        struct conv_script cs = {.answers = {REASON}};
+        pam_handle_t *pamh = start(service, user, &cs);
+        int r = pam_acct_mgmt(pamh, 0);
+
+        if (r == PAM_SUCCESS && open_session) {
+                r = pam_open_session(pamh, 0);
+                if (r == PAM_SUCCESS)
+                        assert_int_equal(pam_close_session(pamh, 0), PAM_SUCCESS);
+        }
+        finish(pamh, r);
+        return r;
+}
+
+static void department_grant(void **state)
+{
+        int64_t gid = add_grant(SG_GRANT_DEPARTMENT, "support", false, time(NULL),
+                                time(NULL) + 7200);
+
+        assert_int_equal(login("jdoe", "sg", true), PAM_SUCCESS);
+        assert_int_equal(logins_of("jdoe").last.grant_ids[0], gid);
+        /* Staff of another department, and staff in none, stay out. */
+        assert_int_equal(login("mdev", "sg", false), PAM_PERM_DENIED);
+        assert_int_equal(login("sam", "sg", false), PAM_PERM_DENIED);
+        assert_int_equal(logins_of("mdev").last.outcome, SG_LOGIN_DENIED);
+}
+
+static void primary_group_staff(void **state)
+{
+        /* sam is staff through the primary group only: denied without, allowed with. */
+        assert_int_equal(login("sam", "sg", false), PAM_PERM_DENIED);
+        grant_user("sam");
+        assert_int_equal(login("sam", "sg", true), PAM_SUCCESS);
+}
+
+static void expired_and_revoked(void **state)
+{
+        time_t now = time(NULL);
+        int64_t gid;
+        sg_store *s;
+
+        add_grant(SG_GRANT_USER, "jdoe", false, now - 7200, now - 3600);
+        add_grant(SG_GRANT_USER, "jdoe", false, now - 60, now); /* expires this second */
+        assert_int_equal(login("jdoe", "sg", false), PAM_PERM_DENIED);
+
+        gid = grant_user("jdoe");
+        assert_int_equal(login("jdoe", "sg", false), PAM_SUCCESS);
+        assert_int_equal(sg_store_open(db, 0, &s, NULL), 0);
+        assert_int_equal(sg_store_grant_revoke(s, gid, time(NULL), "alice"), 0);
+        sg_store_close(s);
+        assert_int_equal(login("jdoe", "sg", false), PAM_PERM_DENIED);
+        assert_string_equal(logins_of("jdoe").last.detail, "no active grant");
+}
+
+static void export_is_or_of_grants(void **state)
+{
+        time_t now = time(NULL);
+        struct conv_script cs = {.answers = {REASON}};
+        pam_handle_t *pamh;
+        char expires[SG_RFC3339_MAX];
+
+        add_grant(SG_GRANT_USER, "jdoe", false, now, now + 3600);
+        add_grant(SG_GRANT_DEPARTMENT, "support", true, now, now + 7200);
+        pamh = start("sg", "jdoe", &cs);
+        assert_int_equal(pam_acct_mgmt(pamh, 0), PAM_SUCCESS);
+        assert_int_equal(pam_open_session(pamh, 0), PAM_SUCCESS);
+        assert_string_equal(pam_getenv(pamh, "SUPPORTGRANT_EXPORT"), "yes");
+        /* Access runs until the latest covering grant ends. */
+        assert_int_equal(sg_time_format_rfc3339(now + 7200, expires, sizeof(expires)), 0);
+        assert_string_equal(pam_getenv(pamh, "SUPPORTGRANT_EXPIRES"), expires);
+        assert_int_equal(logins_of("jdoe").last.n_grant_ids, 2);
+        assert_int_equal(pam_close_session(pamh, 0), PAM_SUCCESS);
+        finish(pamh, PAM_SUCCESS);
+
+        /* Without the export grant: no. A permanent grant: "permanent". */
+        reset(state);
+        add_grant(SG_GRANT_USER, "jdoe", false, now, SG_TIME_NEVER);
+        cs = (struct conv_script){.answers = {REASON}};
+        pamh = start("sg", "jdoe", &cs);
+        assert_int_equal(pam_acct_mgmt(pamh, 0), PAM_SUCCESS);
+        assert_int_equal(pam_open_session(pamh, 0), PAM_SUCCESS);
+        assert_string_equal(pam_getenv(pamh, "SUPPORTGRANT_EXPORT"), "no");
+        assert_string_equal(pam_getenv(pamh, "SUPPORTGRANT_EXPIRES"), "permanent");
+        assert_non_null(strstr(cs.transcript, "is permanent"));
+        assert_int_equal(pam_close_session(pamh, 0), PAM_SUCCESS);
+        finish(pamh, PAM_SUCCESS);
+}
+
+static void reason_asked_again(void **state)
+{
+        struct conv_script cs = {.answers = {"too short", "   ", "..........", REASON}};
+        pam_handle_t *pamh;
+
+        grant_user("jdoe");
+        pamh = start("sg", "jdoe", &cs);
+        /* Three tries: "too short" (9 chars), blanks, only punctuation. */
+        assert_int_equal(pam_acct_mgmt(pamh, 0), PAM_PERM_DENIED);
+        finish(pamh, PAM_PERM_DENIED);
+        assert_int_equal(cs.prompts, 3);
+        assert_non_null(strstr(cs.transcript, "E:The reason must be at least 10 characters"));
+        assert_non_null(strstr(cs.transcript, "E:No acceptable reason was given"));
+        assert_string_equal(logins_of("jdoe").last.detail, "no acceptable reason given");
+        assert_int_equal(logins_of("jdoe").last.outcome, SG_LOGIN_DENIED);
+
+        /* Two bad answers, then a good one. */
+        cs = (struct conv_script){.answers = {"short", "\x1b[31mred alert text", REASON}};
+        pamh = start("sg", "jdoe", &cs);
+        assert_int_equal(pam_acct_mgmt(pamh, 0), PAM_SUCCESS);
+        assert_int_equal(cs.prompts, 3);
+        assert_non_null(strstr(cs.transcript, "E:The reason contains control characters"));
+        assert_int_equal(pam_open_session(pamh, 0), PAM_SUCCESS);
+        assert_string_equal(logins_of("jdoe").last.reason, REASON);
+        assert_int_equal(pam_close_session(pamh, 0), PAM_SUCCESS);
+        finish(pamh, PAM_SUCCESS);
+}
+
+/* sshd after publickey: the account phase runs where nothing can be asked. */
+static void reason_required_cannot_prompt(void **state)
+{
+        struct conv_script cs = {.cannot_prompt = true};
+        pam_handle_t *pamh;
+
+        grant_user("jdoe");
+        pamh = start("sg", "jdoe", &cs);
+        assert_int_equal(pam_acct_mgmt(pamh, 0), PAM_PERM_DENIED);
+        finish(pamh, PAM_PERM_DENIED);
+        assert_non_null(strstr(cs.transcript, "must give a reason"));
+        assert_non_null(strstr(cs.transcript, "keyboard-interactive"));
+        assert_non_null(strstr(cs.transcript, "AuthenticationMethods"));
+        assert_string_equal(logins_of("jdoe").last.detail,
+                            "reason required but this login cannot ask for it");
+}
+
+static void reason_optional_and_off(void **state)
+{
+        char c[PATH_MAX], args[PATH_MAX + 16];
+        struct conv_script cs = {.cannot_prompt = true};
+        pam_handle_t *pamh;
+
+        grant_user("jdoe");
+        write_conf("optional.conf", "reason = optional", c, sizeof(c));
+        (void)snprintf(args, sizeof(args), "conf=%s", c);
+        write_service("sg-optional", args);
+        pamh = start("sg-optional", "jdoe", &cs);
+        assert_int_equal(pam_acct_mgmt(pamh, 0), PAM_SUCCESS);
+        assert_int_equal(pam_open_session(pamh, 0), PAM_SUCCESS);
+        assert_string_equal(logins_of("jdoe").last.reason, "");
+        assert_int_equal(pam_close_session(pamh, 0), PAM_SUCCESS);
+        finish(pamh, PAM_SUCCESS);
+
+        /* A module argument overrides the file: reason=off asks nothing at all. */
+        cs = (struct conv_script){.answers = {REASON}};
+        (void)snprintf(args, sizeof(args), "conf=%s reason=off", conf);
+        write_service("sg-off", args);
+        pamh = start("sg-off", "jdoe", &cs);
+        assert_int_equal(pam_acct_mgmt(pamh, 0), PAM_SUCCESS);
+        assert_int_equal(pam_open_session(pamh, 0), PAM_SUCCESS);
+        assert_int_equal(cs.prompts, 0);
+        assert_int_equal(pam_close_session(pamh, 0), PAM_SUCCESS);
+        finish(pamh, PAM_SUCCESS);
+}
+
+/* sshd: auth and account run in the [pam] child, the session in the monitor; only the PAM
+ * environment crosses. Two handles play the two processes. */
+static void reason_crosses_processes_once(void **state)
+{
+        struct conv_script child = {.answers = {REASON}}, monitor = {.cannot_prompt = true};
+        pam_handle_t *a, *m;
+        char token[128];
+        const char *t;
+
+        grant_user("jdoe");
+        a = start("sg-kbdint", "jdoe", &child);
+        assert_int_equal(pam_putenv(a, "SSH_AUTH_INFO_0=publickey ssh-ed25519 AAAAC3Nz"),
+                         PAM_SUCCESS);
+        assert_int_equal(pam_authenticate(a, 0), PAM_SUCCESS);
+        assert_false(ignored()); /* the second factor succeeded */
+        assert_int_equal(pam_acct_mgmt(a, 0), PAM_SUCCESS);
+        assert_int_equal(child.prompts, 1); /* account did not ask again */
+        t = pam_getenv(a, "SUPPORTGRANT_TOKEN");
+        assert_non_null(t);
+        assert_int_equal(strlen(t), SG_TOKEN_LEN);
+        (void)snprintf(token, sizeof(token), "SUPPORTGRANT_TOKEN=%s", t);
+        finish(a, PAM_SUCCESS);
+
+        m = start("sg-kbdint", "jdoe", &monitor);
+        assert_int_equal(pam_putenv(m, token), PAM_SUCCESS);
+        assert_int_equal(pam_open_session(m, 0), PAM_SUCCESS);
+        assert_string_equal(logins_of("jdoe").last.reason, REASON);
+        assert_int_equal(pam_close_session(m, 0), PAM_SUCCESS);
+        finish(m, PAM_SUCCESS);
+
+        /* Single use: the same token again gives no reason, and nothing can be asked. */
+        monitor = (struct conv_script){.cannot_prompt = true};
+        m = start("sg-kbdint", "jdoe", &monitor);
+        assert_int_equal(pam_putenv(m, token), PAM_SUCCESS);
+        assert_int_equal(pam_open_session(m, 0), PAM_SESSION_ERR);
+        finish(m, PAM_SESSION_ERR);
+        assert_string_equal(logins_of("jdoe").last.detail, "session without a reason");
+
+        /* A made-up token is no better. */
+        monitor = (struct conv_script){.cannot_prompt = true};
+        m = start("sg-kbdint", "jdoe", &monitor);
+        assert_int_equal(pam_putenv(m, "SUPPORTGRANT_TOKEN=00112233445566778899aabbccddeeff"),
+                         PAM_SUCCESS);
+        assert_int_equal(pam_open_session(m, 0), PAM_SESSION_ERR);
+        finish(m, PAM_SESSION_ERR);
+}
+
+static void auth_is_never_sole_authenticator(void **state)
+{
+        struct conv_script cs = {.answers = {REASON, REASON}};
+        pam_handle_t *pamh;
+
+        grant_user("jdoe");
+        /* No earlier method in SSH_AUTH_INFO_0: the module asks, then steps aside. */
+        pamh = start("sg-kbdint", "jdoe", &cs);
+        assert_int_equal(pam_authenticate(pamh, 0), PAM_SUCCESS);
+        assert_true(ignored());
+        finish(pamh, PAM_SUCCESS);
+        /* Without kbdint_step the module never succeeds auth, even after publickey. */
+        pamh = start("sg", "jdoe", &cs);
+        assert_int_equal(pam_putenv(pamh, "SSH_AUTH_INFO_0=publickey ssh-ed25519 AAAAC3Nz"),
+                         PAM_SUCCESS);
+        assert_int_equal(pam_authenticate(pamh, 0), PAM_SUCCESS);
+        assert_true(ignored());
+        finish(pamh, PAM_SUCCESS);
+
+        /* Not covered: auth already refuses, and says so once. */
+        reset(state);
+        cs = (struct conv_script){.answers = {REASON}};
+        pamh = start("sg-kbdint", "jdoe", &cs);
+        assert_int_equal(pam_putenv(pamh, "SSH_AUTH_INFO_0=publickey ssh-ed25519 AAAAC3Nz"),
+                         PAM_SUCCESS);
+        assert_int_equal(pam_authenticate(pamh, 0), PAM_AUTH_ERR);
+        finish(pamh, PAM_AUTH_ERR);
+        assert_int_equal(cs.prompts, 0);
+        assert_int_equal(logins_of("jdoe").n, 1);
+        assert_int_equal(logins_of("jdoe").last.outcome, SG_LOGIN_DENIED);
+}
+
+static void setcred_does_nothing(void **state)
+{
+        struct conv_script cs = {.answers = {REASON}};
+        pam_handle_t *pamh;
+
+        grant_user("jdoe");
+        pamh = start("sg", "jdoe", &cs);
+        assert_int_equal(pam_setcred(pamh, PAM_ESTABLISH_CRED), PAM_SUCCESS);
+        assert_int_equal(pam_setcred(pamh, PAM_REINITIALIZE_CRED), PAM_SUCCESS);
+        finish(pamh, PAM_SUCCESS);
+        assert_int_equal(cs.prompts, 0);
+        assert_int_equal(logins_of("jdoe").n, 0);
+}
+
+static void silent_means_silent(void **state)
+{
+        struct conv_script cs = {.answers = {REASON}};
+        pam_handle_t *pamh = start("sg", "jdoe", &cs);
+
+        assert_int_equal(pam_acct_mgmt(pamh, PAM_SILENT), PAM_PERM_DENIED);
+        finish(pamh, PAM_PERM_DENIED);
+        assert_string_equal(cs.transcript, "");
+}
+
+/* Any doubt about a staff account denies it, with a log line and a message. */
+static void fail_closed_on_bad_database(void **state)
+{
+        static const char *const contents[] = {"this is not an SQLite database, just text\n",
+                                               ""};
+        char bad[PATH_MAX], c[PATH_MAX], extra[PATH_MAX + 16], args[PATH_MAX + 16];
+
+        (void)snprintf(bad, sizeof(bad), "%s/lib/bad.db", dir);
+        grant_user("jdoe");
+        for (size_t i = 0; i <= ELEMENTSOF(contents); i++) {
+                struct conv_script cs = {.answers = {REASON}};
+                pam_handle_t *pamh;
+
+                (void)unlink(bad);
+                if (i < ELEMENTSOF(contents))
+                        write_file(bad, 0600, "%s", contents[i]); /* garbage, empty */
+                /* i == last: missing */
+                (void)snprintf(extra, sizeof(extra), "database = %s", bad);
+                write_conf("bad-db.conf", extra, c, sizeof(c));
+                (void)snprintf(args, sizeof(args), "conf=%s", c);
+                write_service("sg-bad-db", args);
+
+                pamh = start("sg-bad-db", "jdoe", &cs);
+                assert_int_equal(pam_acct_mgmt(pamh, 0), PAM_PERM_DENIED);
+                assert_non_null(strstr(cs.transcript, "database is unavailable"));
+                finish(pamh, PAM_PERM_DENIED);
+                pamh = start("sg-bad-db", "alice", &cs);
+                assert_int_equal(pam_acct_mgmt(pamh, 0), PAM_SUCCESS);
+                assert_true(ignored());
+                finish(pamh, PAM_SUCCESS);
+        }
+        (void)unlink(bad);
+}
+
+static void fail_closed_on_locked_database(void **state)
+{
+        int to_child[2], from_child[2];
+        char ready;
+        time_t t0;
+        pid_t pid;
+
+        grant_user("jdoe");
+        assert_int_equal(pipe(to_child), 0);
+        assert_int_equal(pipe(from_child), 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                /* Another writer holds the database past every timeout. */
+                sqlite3 *h;
+                char c;
+
+                if (sqlite3_open(db, &h) != SQLITE_OK ||
+                    sqlite3_exec(h, "BEGIN EXCLUSIVE", NULL, NULL, NULL) != SQLITE_OK)
+                        _exit(1);
+                (void)!write(from_child[1], "x", 1);
+                (void)!read(to_child[0], &c, 1);
+                sqlite3_exec(h, "ROLLBACK", NULL, NULL, NULL);
+                sqlite3_close(h);
+                _exit(0);
+        }
+        assert_int_equal(read(from_child[0], &ready, 1), 1);
+
+        t0 = time(NULL);
+        /* Reading still works in WAL mode, but the login cannot be recorded: refused. */
+        assert_int_not_equal(login("jdoe", "sg", true), PAM_SUCCESS);
+        assert_true(time(NULL) - t0 >= 1);
+        assert_int_equal(login("alice", "sg", true), PAM_SUCCESS);
+
+        assert_int_equal(write(to_child[1], "x", 1), 1);
+        assert_int_equal(waitpid(pid, NULL, 0), pid);
+        close(to_child[0]);
+        close(to_child[1]);
+        close(from_child[0]);
+        close(from_child[1]);
+        assert_int_equal(login("jdoe", "sg", true), PAM_SUCCESS);
+}
+
+static void fail_closed_on_bad_config(void **state)
+{
+        static const char *const broken[] = {"reason = sometimes", "no_such_key = 1",
+                                             "reason_min_length = ten", "just some words"};
+        char c[PATH_MAX], args[PATH_MAX + 16];
+        uint64_t since = now_usec();
+
+        grant_user("jdoe");
+        for (size_t i = 0; i <= ELEMENTSOF(broken) + 1; i++) {
+                struct conv_script cs = {.answers = {REASON}};
+                pam_handle_t *pamh;
+
+                if (i < ELEMENTSOF(broken)) {
+                        write_conf("broken.conf", broken[i], c, sizeof(c));
+                } else if (i == ELEMENTSOF(broken)) {
+                        write_conf("broken.conf", "", c, sizeof(c));
+                        assert_int_equal(chmod(c, 0666), 0); /* anyone may edit it */
+                } else {
+                        (void)snprintf(c, sizeof(c), "%s/etc/missing.conf", dir);
+                }
+                (void)snprintf(args, sizeof(args), "conf=%s", c);
+                write_service("sg-broken", args);
+
+                pamh = start("sg-broken", "jdoe", &cs);
+                assert_int_equal(pam_acct_mgmt(pamh, 0), PAM_PERM_DENIED);
+                assert_non_null(strstr(cs.transcript, "configuration is broken"));
+                finish(pamh, PAM_PERM_DENIED);
+                pamh = start("sg-broken", "alice", &cs);
+                assert_int_equal(pam_acct_mgmt(pamh, 0), PAM_SUCCESS);
+                assert_true(ignored());
+                finish(pamh, PAM_SUCCESS);
+        }
+        /* A bad module argument is a configuration error too. */
+        {
+                struct conv_script cs = {.answers = {REASON}};
+                pam_handle_t *pamh;
+
+                (void)snprintf(args, sizeof(args), "conf=%s reason_min_length=0", conf);
+                write_service("sg-broken", args);
+                pamh = start("sg-broken", "jdoe", &cs);
+                assert_int_equal(pam_acct_mgmt(pamh, 0), PAM_PERM_DENIED);
+                finish(pamh, PAM_PERM_DENIED);
+        }
+        assert_true(journal_find("login-denied", "SUPPORTGRANT_USER=jdoe", since).count >=
+                    (int)ELEMENTSOF(broken) + 3);
+}
+
+static void session_needs_the_daemon(void **state)
+{
+        char c[PATH_MAX], args[PATH_MAX + 16], extra[PATH_MAX];
+        struct conv_script cs = {.answers = {REASON}};
+        pam_handle_t *pamh;
+
+        grant_user("jdoe");
+        (void)snprintf(extra, sizeof(extra), "socket = %s/run/nobody-listens", dir);
+        write_conf("nodaemon.conf", extra, c, sizeof(c));
+        (void)snprintf(args, sizeof(args), "conf=%s", c);
+        write_service("sg-nodaemon", args);
+
+        pamh = start("sg-nodaemon", "jdoe", &cs);
+        assert_int_equal(pam_acct_mgmt(pamh, 0), PAM_SUCCESS);
+        assert_int_equal(pam_open_session(pamh, 0), PAM_SESSION_ERR);
+        finish(pamh, PAM_SESSION_ERR);
+        assert_non_null(strstr(cs.transcript, "supportgrantd does not answer"));
+        assert_string_equal(logins_of("jdoe").last.detail, "supportgrantd is not running");
+
+        /* Without session termination the daemon is not needed. */
+        (void)snprintf(args, sizeof(args), "conf=%s terminate_sessions=no", c);
+        write_service("sg-nodaemon", args);
+        cs = (struct conv_script){.answers = {REASON}};
+        pamh = start("sg-nodaemon", "jdoe", &cs);
+        assert_int_equal(pam_acct_mgmt(pamh, 0), PAM_SUCCESS);
+        assert_int_equal(pam_open_session(pamh, 0), PAM_SUCCESS);
+        assert_int_equal(pam_close_session(pamh, 0), PAM_SUCCESS);
+        finish(pamh, PAM_SUCCESS);
+}
+
+/* Access revoked between the account check and the session: no session. */
+static void session_rechecks_access(void **state)
+{
+        struct conv_script cs = {.answers = {REASON}};
+        int64_t gid = grant_user("jdoe");
+        pam_handle_t *pamh;
+        sg_store *s;
+
+        pamh = start("sg", "jdoe", &cs);
+        assert_int_equal(pam_acct_mgmt(pamh, 0), PAM_SUCCESS);
+        assert_int_equal(sg_store_open(db, 0, &s, NULL), 0);
+        assert_int_equal(sg_store_grant_revoke(s, gid, time(NULL), "alice"), 0);
+        sg_store_close(s);
+        assert_int_equal(pam_open_session(pamh, 0), PAM_SESSION_ERR);
+        finish(pamh, PAM_SESSION_ERR);
+        assert_int_equal(logins_of("jdoe").last.outcome, SG_LOGIN_DENIED);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup(non_staff_untouched, reset),
+                cmocka_unit_test_setup(staff_denied_without_grant, reset),
+                cmocka_unit_test_setup(user_grant_full_login, reset),
+                cmocka_unit_test_setup(department_grant, reset),
+                cmocka_unit_test_setup(primary_group_staff, reset),
+                cmocka_unit_test_setup(expired_and_revoked, reset),
+                cmocka_unit_test_setup(export_is_or_of_grants, reset),
+                cmocka_unit_test_setup(reason_asked_again, reset),
+                cmocka_unit_test_setup(reason_required_cannot_prompt, reset),
+                cmocka_unit_test_setup(reason_optional_and_off, reset),
+                cmocka_unit_test_setup(reason_crosses_processes_once, reset),
+                cmocka_unit_test_setup(auth_is_never_sole_authenticator, reset),
+                cmocka_unit_test_setup(setcred_does_nothing, reset),
+                cmocka_unit_test_setup(silent_means_silent, reset),
+                cmocka_unit_test_setup(fail_closed_on_bad_database, reset),
+                cmocka_unit_test_setup(fail_closed_on_locked_database, reset),
+                cmocka_unit_test_setup(fail_closed_on_bad_config, reset),
+                cmocka_unit_test_setup(session_needs_the_daemon, reset),
+                cmocka_unit_test_setup(session_rechecks_access, reset),
+        };
+        char args[PATH_MAX + 32];
+
+        dir = getenv("SG_TEST_DIR");
+        module = getenv("SG_MODULE");
+        if (!dir || !module) {
+                fprintf(stderr, "run me through tests/pam/run.sh\n");
+                return 2;
+        }
+        (void)snprintf(conf, sizeof(conf), "%s/etc/supportgrant.conf", dir);
+        (void)snprintf(db, sizeof(db), "%s/lib/supportgrant.db", dir);
+        (void)snprintf(confdir, sizeof(confdir), "%s/pam.d", dir);
+        (void)snprintf(marker, sizeof(marker), "%s/ignored", dir);
+        (void)snprintf(args, sizeof(args), "conf=%s", conf);
+        write_service("sg", args);
+        (void)snprintf(args, sizeof(args), "conf=%s kbdint_step", conf);
+        write_service("sg-kbdint", args);
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
