@@ -29,10 +29,10 @@
 
 #define PREFIX_LEN (sizeof(SG_CODE_PREFIX) - 1)
 #define GROUP_LEN  5
-#define INPUT_MAX  4096
 
-/* Checked before anything else so that a hostile caller cannot make us walk megabytes. The
- * decode buffer is sized for it: every input character at most one symbol of 5 bits. */
+/* Longer text is refused before anything else is done with it, so that a hostile caller cannot
+ * make us walk megabytes; it also bounds the decode buffer (each character at most 5 bits). */
+#define INPUT_MAX  4096
 #define DECODE_MAX (INPUT_MAX * 5 / 8 + 1)
 
 #define SYMBOLS_FOR(bytes)  (((bytes)*8 + 4) / 5)
