@@ -282,12 +282,8 @@ static enum ask_result ask_reason(struct ctx *c, char *reason, size_t size)
                 r = pam_prompt(c->pamh, PAM_PROMPT_ECHO_ON, &resp, "%s", REASON_PROMPT);
                 if (r != PAM_SUCCESS)
                         return ASK_CANNOT_PROMPT;
-                if (c->cfg.reason == SG_REASON_OPTIONAL && isempty(resp)) {
-                        reason[0] = 0;
-                        return ASK_OK;
-                }
-                r = sg_text_check(strempty(resp), min ? min : 1, SG_REASON_MAX_BYTES, reason, size,
-                                  &why);
+                /* Optional: an empty (or blank) answer is a login without a reason. */
+                r = sg_text_check(strempty(resp), min, SG_REASON_MAX_BYTES, reason, size, &why);
                 if (r >= 0)
                         return ASK_OK;
                 if (why == SG_TEXT_TOO_SHORT || why == SG_TEXT_EMPTY)
