@@ -50,6 +50,15 @@ LDFLAGS_SAN :=
 MODULE_DEFS := -Wl,-z,defs
 endif
 ALL_CFLAGS  := $(CFLAGS_BASE) $(CFLAGS)
+
+# Quiet by default; V=1 prints the commands.
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-6s %s\n' $(1) $(2)
+endif
 ALL_LDFLAGS := $(LDFLAGS_SAN) -Wl,-z,relro,-z,now $(LDFLAGS)
 
 COMMON_SRC  := $(sort $(wildcard common/*.c))
@@ -87,35 +96,42 @@ all: $(TARGETS)
 
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+	$(call say,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(COMMON_LIB): $(COMMON_OBJ)
 	@rm -f $@
-	$(AR) rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)$(AR) rcs $@ $^
 
 $(MODULE): $(B)/pam_module/pam_supportgrant.o $(COMMON_LIB) pam_module/module.map
-	$(CC) -shared $(ALL_LDFLAGS) $(MODULE_DEFS) -Wl,--version-script=pam_module/module.map \
+	$(call say,LD,$@)
+	$(Q)$(CC) -shared $(ALL_LDFLAGS) $(MODULE_DEFS) -Wl,--version-script=pam_module/module.map \
 		-o $@ $(B)/pam_module/pam_supportgrant.o $(COMMON_LIB) $(PKG_LIBS) -lpam
 
 $(CLI): $(HELPER_CLI_SRC:%.c=$(B)/%.o) $(COMMON_LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # The interface description is compiled in: GetInterfaceDescription answers with it.
 $(B)/helper/io.supportgrant.varlink.h: helper/io.supportgrant.varlink
 	@mkdir -p $(@D)
-	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $< > $@
+	$(Q)sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $< > $@
 $(B)/helper/daemon-methods.o: $(B)/helper/io.supportgrant.varlink.h
 $(B)/helper/daemon-methods.o: ALL_CFLAGS += -I$(B)/helper
 
 $(DAEMON): $(HELPER_DAEMON_SRC:%.c=$(B)/%.o) $(COMMON_LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # Unit tests: one cmocka program per tests/unit/test_*.c, linked against the common library.
 $(B)/tests/unit/%: $(B)/tests/unit/%.o $(TESTLIB_OBJ) $(COMMON_LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
 
 $(B)/tests/pam/%: $(B)/tests/pam/%.o $(TESTLIB_OBJ) $(COMMON_LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka -lpam
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka -lpam
 
 tests-build: $(TARGETS) $(UNIT_BIN) $(PAM_TEST_BIN)
 

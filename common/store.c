@@ -78,6 +78,9 @@ static const struct {
             "  WHERE outcome = 'accepted' AND ended_at IS NULL;"},
 };
 
+_Static_assert(ELEMENTSOF(migrations) == SG_STORE_SCHEMA_VERSION,
+               "SG_STORE_SCHEMA_VERSION must be the number of the last schema step");
+
 static int errno_from_sqlite(sqlite3 *db, int rc)
 {
         switch (rc & 0xff) {

@@ -23,7 +23,7 @@
 #include "period.h"
 #include "reason.h"
 
-#define SG_STORE_SCHEMA_VERSION  1
+#define SG_STORE_SCHEMA_VERSION  2
 #define SG_STORE_BUSY_TIMEOUT_MS 2000
 #define SG_MAX_COVER             32  /* grant ids recorded per login */
 #define SG_TOKEN_LEN             32  /* hex characters of a login token */

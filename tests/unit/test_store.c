@@ -2,6 +2,7 @@
 /* The SQLite store on real files: schema steps, grant coverage, logins, tokens, codes, rights,
  * retention, and the refusal of files it must not trust. */
 #include <fcntl.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <sqlite3.h>
 #include <stdarg.h>
