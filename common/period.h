@@ -5,6 +5,7 @@
  * the calendar periods (today, 1w, 2w, 1m) are computed in the process's local time zone,
  * which for the daemon is the host's zone (it never takes TZ from a caller). */
 
+#include <errno.h>
 #include <stdint.h>
 #include <time.h>
 

@@ -33,6 +33,11 @@ int sg_duration_format(const struct sg_duration *d, char *buf, size_t size);
 int sg_duration_add(const struct sg_duration *d, time_t t, time_t *ret);
 int sg_duration_sub(const struct sg_duration *d, time_t t, time_t *ret);
 
+/* The first second of the local day 'days' days after the day of t: 0 is the start of t's own
+ * day, 1 the next midnight (24:00 of t's day), -1 the start of the day before. DST-correct: a
+ * day may be 23 or 25 hours long. -ERANGE when not representable. */
+int sg_time_local_day_start(time_t t, int days, time_t *ret);
+
 /* A point in time as a user writes it on a command line, relative to 'now':
  *   RFC 3339          2026-11-25T10:00:00Z, 2026-11-25T10:00:00+01:00, fractional seconds ok
  *   local date        2026-11-25            (00:00 local time)
