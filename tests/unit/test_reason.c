@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "reason.h"
+
+static char out[SG_REASON_MAX_BYTES + 1];
+
+/* The verdict for a reason with the given minimum, as the PAM module would ask for it. */
+static enum sg_text_error reason_verdict(const char *input, size_t min_chars)
+{
+        enum sg_text_error why = (enum sg_text_error) - 1;
+        int r;
+
+        memset(out, 'X', sizeof(out));
+        r = sg_reason_check(input, min_chars, out, sizeof(out), &why);
+        /* The return value and the reason must always agree. */
+        if (why == SG_TEXT_OK)
+                assert_int_equal(r, 0);
+        else
+                assert_int_equal(r, -EINVAL);
+        return why;
+}
+
+static void test_good_ascii(void **state)
+{
+        assert_int_equal(reason_verdict("Ticket #4711: mail queue stuck", 10), SG_TEXT_OK);
+        assert_string_equal(out, "Ticket #4711: mail queue stuck");
+}
+
+static void test_good_utf8(void **state)
+{
+        assert_int_equal(reason_verdict("Revisión de la configuración, señor Muñoz", 10),
+                         SG_TEXT_OK);
+        assert_string_equal(out, "Revisión de la configuración, señor Muñoz");
+
+        /* 11 characters, 33 bytes */
+        assert_int_equal(reason_verdict("数据库备份失败需要检查", 10), SG_TEXT_OK);
+        assert_string_equal(out, "数据库备份失败需要检查");
+        assert_int_equal(strlen(out), 33);
+
+        /* Edges of the valid ranges: U+D7FF and U+E000 next to the surrogates, U+10FFFF. */
+        assert_int_equal(reason_verdict("edge \xed\x9f\xbf \xee\x80\x80 \xf4\x8f\xbf\xbf", 1),
+                         SG_TEXT_OK);
+        /* An emoji (4 bytes) is one character. */
+        assert_int_equal(reason_verdict("ok \xf0\x9f\x91\x8d", 4), SG_TEXT_OK);
+        assert_int_equal(reason_verdict("ok \xf0\x9f\x91\x8d", 5), SG_TEXT_TOO_SHORT);
+}
+
+static void test_trimming(void **state)
+{
+        assert_int_equal(reason_verdict("  \t restart the mail queue \r\n", 10), SG_TEXT_OK);
+        assert_string_equal(out, "restart the mail queue");
+
+        /* Inner spaces stay as typed. */
+        assert_int_equal(reason_verdict(" a  b   c ", 1), SG_TEXT_OK);
+        assert_string_equal(out, "a  b   c");
+
+        /* The length limit applies after trimming: 500 bytes inside 510 are fine. */
+        char buf[600];
+        memset(buf, ' ', 5);
+        memset(buf + 5, 'a', 500);
+        memset(buf + 505, '\n', 5);
+        buf[510] = 0;
+        assert_int_equal(reason_verdict(buf, 10), SG_TEXT_OK);
+        assert_int_equal(strlen(out), 500);
+        assert_int_equal(out[0], 'a');
+        assert_int_equal(out[499], 'a');
+}
+
+static void test_max_bytes(void **state)
+{
+        char buf[600];
+
+        memset(buf, 'a', 500);
+        buf[500] = 0;
+        assert_int_equal(reason_verdict(buf, 10), SG_TEXT_OK);
+        assert_int_equal(strlen(out), 500);
+
+        memset(buf, 'a', 501);
+        buf[501] = 0;
+        assert_int_equal(reason_verdict(buf, 10), SG_TEXT_TOO_LONG);
+
+        /* Counted in bytes: 498 + "ñ" (2 bytes) = 500 fits, 499 + "ñ" = 501 does not. */
+        memset(buf, 'a', 498);
+        strcpy(buf + 498, "ñ");
+        assert_int_equal(reason_verdict(buf, 10), SG_TEXT_OK);
+        memset(buf, 'a', 499);
+        strcpy(buf + 499, "ñ");
+        assert_int_equal(reason_verdict(buf, 10), SG_TEXT_TOO_LONG);
+}
+
+static void test_min_chars_counts_characters(void **state)
+{
+        /* 9 characters, 18 bytes: too short for 10 even though 18 bytes >= 10. */
+        assert_int_equal(reason_verdict("ñññññññññ", 10), SG_TEXT_TOO_SHORT);
+        assert_int_equal(reason_verdict("ññññññññññ", 10), SG_TEXT_OK);
+        assert_string_equal(out, "ññññññññññ");
+
+        assert_int_equal(reason_verdict("123456789", 10), SG_TEXT_TOO_SHORT);
+        assert_int_equal(reason_verdict("1234567890", 10), SG_TEXT_OK);
+        /* Trimmed spaces do not count. */
+        assert_int_equal(reason_verdict("   123456789   ", 10), SG_TEXT_TOO_SHORT);
+}
+
+static void test_control_characters(void **state)
+{
+        assert_int_equal(reason_verdict("check\tthe logs please", 10), SG_TEXT_CONTROL);
+        assert_int_equal(reason_verdict("\x1b[31mred alert on db01", 10), SG_TEXT_CONTROL);
+        assert_int_equal(reason_verdict("backup job \x1b[2J cleared", 10), SG_TEXT_CONTROL);
+        assert_int_equal(reason_verdict("line one\nline two", 10), SG_TEXT_CONTROL);
+        assert_int_equal(reason_verdict("carriage\rreturn inside", 10), SG_TEXT_CONTROL);
+        assert_int_equal(reason_verdict("bell\a ringing here", 10), SG_TEXT_CONTROL);
+        assert_int_equal(reason_verdict("delete\x7fkey pressed", 10), SG_TEXT_CONTROL);
+        /* C1: U+0085 NEL and U+009B CSI, as UTF-8. */
+        assert_int_equal(reason_verdict("next line\xc2\x85here it is", 10), SG_TEXT_CONTROL);
+        assert_int_equal(reason_verdict("csi \xc2\x9b"
+                                        "31m in the middle",
+                                        10),
+                         SG_TEXT_CONTROL);
+        /* U+00A0 (first code point after C1) is allowed. */
+        assert_int_equal(reason_verdict("no\xc2\xa0"
+                                        "break space ok",
+                                        10),
+                         SG_TEXT_OK);
+}
+
+static void test_bidi_controls(void **state)
+{
+        /* U+202E RIGHT-TO-LEFT OVERRIDE: the classic "Trojan source" character. */
+        assert_int_equal(reason_verdict("fix \xe2\x80\xae"
+                                        "gnp.exe invoice",
+                                        10),
+                         SG_TEXT_CONTROL);
+        assert_int_equal(reason_verdict("\xe2\x80\x8e"
+                                        "left to right mark",
+                                        10),
+                         SG_TEXT_CONTROL); /* U+200E */
+        assert_int_equal(reason_verdict("right to left \xe2\x80\x8f"
+                                        "mark",
+                                        10),
+                         SG_TEXT_CONTROL); /* U+200F */
+        assert_int_equal(reason_verdict("embedding \xe2\x80\xaa here", 10),
+                         SG_TEXT_CONTROL); /* U+202A */
+        assert_int_equal(reason_verdict("isolate \xe2\x81\xa6 here", 10),
+                         SG_TEXT_CONTROL); /* U+2066 */
+        assert_int_equal(reason_verdict("pop isolate \xe2\x81\xa9 here", 10),
+                         SG_TEXT_CONTROL); /* U+2069 */
+        assert_int_equal(reason_verdict("line \xe2\x80\xa8 separator", 10),
+                         SG_TEXT_CONTROL); /* U+2028 */
+        /* Neighbours that are ordinary: U+2010 HYPHEN, U+2065 (unassigned), U+206A. */
+        assert_int_equal(reason_verdict("well\xe2\x80\x90known issue", 10), SG_TEXT_OK);
+        assert_int_equal(reason_verdict("neighbour \xe2\x81\xa5 \xe2\x81\xaa ok", 10), SG_TEXT_OK);
+}
+
+static void test_invalid_utf8(void **state)
+{
+        /* A lone continuation byte. */
+        assert_int_equal(reason_verdict("disk full \x80 on db01", 10), SG_TEXT_BAD_UTF8);
+        /* Truncated sequences: 2-byte, 3-byte and 4-byte ones cut at the end. */
+        assert_int_equal(reason_verdict("disk full on db01 \xc3", 10), SG_TEXT_BAD_UTF8);
+        assert_int_equal(reason_verdict("disk full on db01 \xe2\x82", 10), SG_TEXT_BAD_UTF8);
+        assert_int_equal(reason_verdict("disk full on db01 \xf0\x9f\x91", 10), SG_TEXT_BAD_UTF8);
+        /* Truncated in the middle: the lead byte is followed by an ASCII character. */
+        assert_int_equal(reason_verdict("disk \xc3z full on db01", 10), SG_TEXT_BAD_UTF8);
+        /* Overlong encodings of NUL and '/'. */
+        assert_int_equal(reason_verdict("overlong \xc0\x80 nul here", 10), SG_TEXT_BAD_UTF8);
+        assert_int_equal(reason_verdict("overlong \xc1\xaf slash", 10), SG_TEXT_BAD_UTF8);
+        assert_int_equal(reason_verdict("overlong \xe0\x80\xaf slash", 10), SG_TEXT_BAD_UTF8);
+        assert_int_equal(reason_verdict("overlong \xf0\x80\x80\xaf slash", 10), SG_TEXT_BAD_UTF8);
+        /* UTF-16 surrogates U+D800 and U+DFFF. */
+        assert_int_equal(reason_verdict("surrogate \xed\xa0\x80 here", 10), SG_TEXT_BAD_UTF8);
+        assert_int_equal(reason_verdict("surrogate \xed\xbf\xbf here", 10), SG_TEXT_BAD_UTF8);
+        /* Above U+10FFFF. */
+        assert_int_equal(reason_verdict("too high \xf4\x90\x80\x80 here", 10), SG_TEXT_BAD_UTF8);
+        assert_int_equal(reason_verdict("too high \xf5\x80\x80\x80 here", 10), SG_TEXT_BAD_UTF8);
+        /* Latin-1 instead of UTF-8 ("Müller"). */
+        assert_int_equal(reason_verdict("call from M\xfcller about backup", 10), SG_TEXT_BAD_UTF8);
+}
+
+static void test_no_content(void **state)
+{
+        assert_int_equal(reason_verdict("........", 1), SG_TEXT_NO_CONTENT);
+        assert_int_equal(reason_verdict("  !!! ??? ", 1), SG_TEXT_NO_CONTENT);
+        /* Long enough and still refused. */
+        assert_int_equal(reason_verdict("...............", 10), SG_TEXT_NO_CONTENT);
+        assert_int_equal(reason_verdict("- - - - - - - -", 10), SG_TEXT_NO_CONTENT);
+        /* Too short as well: "more dots" would not help, so that is what is said. */
+        assert_int_equal(reason_verdict("....", 10), SG_TEXT_NO_CONTENT);
+
+        /* One digit or letter is enough; any non-ASCII character counts as a letter. */
+        assert_int_equal(reason_verdict("....1.....", 10), SG_TEXT_OK);
+        assert_int_equal(reason_verdict("!!! x ???", 1), SG_TEXT_OK);
+        assert_int_equal(reason_verdict("é", 1), SG_TEXT_OK);
+        assert_string_equal(out, "é");
+}
+
+static void test_empty(void **state)
+{
+        assert_int_equal(reason_verdict("", 10), SG_TEXT_EMPTY);
+        assert_int_equal(reason_verdict(" \t\r\n ", 10), SG_TEXT_EMPTY);
+        assert_int_equal(reason_verdict(NULL, 10), SG_TEXT_EMPTY);
+        /* A reason is never optional at this level: min 0 is taken as 1. */
+        assert_int_equal(reason_verdict("", 0), SG_TEXT_EMPTY);
+        assert_int_equal(reason_verdict("x", 0), SG_TEXT_OK);
+}
+
+static void test_text_min_zero_allows_empty(void **state)
+{
+        char note[SG_NOTE_MAX_BYTES + 1] = "junk";
+        enum sg_text_error why = SG_TEXT_CONTROL;
+
+        assert_int_equal(sg_text_check("   ", 0, SG_NOTE_MAX_BYTES, note, sizeof(note), &why), 0);
+        assert_int_equal(why, SG_TEXT_OK);
+        assert_string_equal(note, "");
+
+        /* Not empty: the other rules apply as usual. */
+        assert_int_equal(sg_text_check("???", 0, SG_NOTE_MAX_BYTES, note, sizeof(note), &why),
+                         -EINVAL);
+        assert_int_equal(why, SG_TEXT_NO_CONTENT);
+
+        char buf[SG_NOTE_MAX_BYTES + 2];
+        memset(buf, 'n', SG_NOTE_MAX_BYTES + 1);
+        buf[SG_NOTE_MAX_BYTES + 1] = 0;
+        assert_int_equal(sg_text_check(buf, 0, SG_NOTE_MAX_BYTES, note, sizeof(note), &why),
+                         -EINVAL);
+        assert_int_equal(why, SG_TEXT_TOO_LONG);
+        buf[SG_NOTE_MAX_BYTES] = 0;
+        assert_int_equal(sg_text_check(buf, 0, SG_NOTE_MAX_BYTES, note, sizeof(note), &why), 0);
+        assert_int_equal(strlen(note), SG_NOTE_MAX_BYTES);
+}
+
+static void test_order_of_problems(void **state)
+{
+        char buf[700];
+
+        /* A hidden escape sequence in an overlong text: the escape is what the user must learn
+         * about, not the length. */
+        memset(buf, 'a', 600);
+        memcpy(buf + 100, "\x1b[0m", 4);
+        buf[600] = 0;
+        assert_int_equal(reason_verdict(buf, 10), SG_TEXT_CONTROL);
+
+        /* Invalid UTF-8 wins over a control character that comes before it. */
+        assert_int_equal(reason_verdict("tab\there and \xff there", 10), SG_TEXT_BAD_UTF8);
+
+        /* Control characters in a text without letters. */
+        assert_int_equal(reason_verdict("...\x1b...", 1), SG_TEXT_CONTROL);
+
+        /* Too short with a control character. */
+        assert_int_equal(reason_verdict("a\tb", 10), SG_TEXT_CONTROL);
+
+        /* 600 dots: no content before too long. */
+        memset(buf, '.', 600);
+        buf[600] = 0;
+        assert_int_equal(reason_verdict(buf, 10), SG_TEXT_NO_CONTENT);
+}
+
+static void test_buffer_too_small(void **state)
+{
+        char small[SG_REASON_MAX_BYTES];
+        enum sg_text_error why = SG_TEXT_CONTROL;
+
+        assert_int_equal(sg_reason_check("a fine reason", 1, small, sizeof(small), &why), -ENOBUFS);
+        assert_int_equal(why, SG_TEXT_OK);
+        assert_int_equal(sg_reason_check("a fine reason", 1, NULL, 0, &why), -ENOBUFS);
+        /* ret_why may be NULL. */
+        assert_int_equal(sg_reason_check("a fine reason", 1, out, sizeof(out), NULL), 0);
+        assert_string_equal(out, "a fine reason");
+        assert_int_equal(sg_reason_check("", 1, out, sizeof(out), NULL), -EINVAL);
+}
+
+static void test_error_strings(void **state)
+{
+        char msg[200];
+
+        assert_string_equal(sg_text_error_to_string(SG_TEXT_TOO_SHORT), "is too short");
+        assert_string_equal(sg_text_error_to_string(SG_TEXT_TOO_LONG), "is too long");
+        assert_string_equal(sg_text_error_to_string(SG_TEXT_EMPTY), "is empty");
+        assert_string_equal(sg_text_error_to_string(SG_TEXT_BAD_UTF8), "is not valid UTF-8");
+        assert_string_equal(sg_text_error_to_string(SG_TEXT_CONTROL),
+                            "contains control characters (such as tabs, escape sequences or "
+                            "direction overrides)");
+        assert_string_equal(sg_text_error_to_string(SG_TEXT_NO_CONTENT),
+                            "must contain letters or digits, not only punctuation or spaces");
+        assert_string_equal(sg_text_error_to_string((enum sg_text_error)99), "is invalid");
+
+        /* As the PAM module prints it. */
+        snprintf(msg, sizeof(msg), "The reason %s.", sg_text_error_to_string(SG_TEXT_BAD_UTF8));
+        assert_string_equal(msg, "The reason is not valid UTF-8.");
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_good_ascii),
+                cmocka_unit_test(test_good_utf8),
+                cmocka_unit_test(test_trimming),
+                cmocka_unit_test(test_max_bytes),
+                cmocka_unit_test(test_min_chars_counts_characters),
+                cmocka_unit_test(test_control_characters),
+                cmocka_unit_test(test_bidi_controls),
+                cmocka_unit_test(test_invalid_utf8),
+                cmocka_unit_test(test_no_content),
+                cmocka_unit_test(test_empty),
+                cmocka_unit_test(test_text_min_zero_allows_empty),
+                cmocka_unit_test(test_order_of_problems),
+                cmocka_unit_test(test_buffer_too_small),
+                cmocka_unit_test(test_error_strings),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
