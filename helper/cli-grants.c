@@ -211,7 +211,7 @@ static int revoke_params(const struct cli *cli, json_object **ret)
                 }
                 for (size_t i = 0; i < cli->n_args; i++) {
                         bool seen = false;
-                        int64_t id;
+                        int64_t id = 0;
 
                         r = parse_grant_id(cli, cli->args[i], &id);
                         if (r < 0)

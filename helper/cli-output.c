@@ -8,27 +8,29 @@
 
 char *cli_sanitize(const char *s)
 {
-        char *copy;
+        const unsigned char *in;
+        char *copy, *out;
 
         if (isempty(s))
                 return strdup("-");
-        copy = strdup(s);
+        copy = malloc(strlen(s) + 1);
         if (!copy)
                 return NULL;
         /* The daemon validates reasons and notes, but what reaches a terminal from a database
          * must not be able to move the cursor or retitle the window even if that ever fails:
          * C0 controls, DEL, and C1 controls in their UTF-8 form (U+0080..U+009F, which some
-         * terminals obey like ESC [). The daemon's JSON is valid UTF-8, so nothing else can
-         * smuggle a raw C1 byte. */
-        for (unsigned char *p = (unsigned char *)copy; *p; p++) {
-                if (*p < 0x20 || *p == 0x7f)
-                        *p = '?';
-                else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
-                        p[0] = '?';
-                        p[1] = '?';
-                        p++;
-                }
+         * terminals obey like ESC [) each become one '?'. The daemon's JSON is valid UTF-8,
+         * so no raw C1 byte can arrive on its own. */
+        for (in = (const unsigned char *)s, out = copy; *in; in++) {
+                if (*in < 0x20 || *in == 0x7f)
+                        *out++ = '?';
+                else if (in[0] == 0xc2 && in[1] >= 0x80 && in[1] <= 0x9f) {
+                        *out++ = '?';
+                        in++;
+                } else
+                        *out++ = (char)*in;
         }
+        *out = '\0';
         return copy;
 }
 
@@ -125,13 +127,35 @@ static const char *json_text(json_object *o)
                                                          JSON_C_TO_STRING_NOSLASHESCAPE);
 }
 
+/* Writes JSON text, indenting continuation lines by 'indent'. json-c escapes C0 controls but
+ * passes DEL and C1 controls (U+0080..U+009F) through raw, and --json output lands on
+ * terminals too: escape those as well. Outside strings JSON text is plain ASCII, so every such
+ * byte sits inside a string, where "\u007f" means the same; and since JSON strings never hold
+ * a raw newline, every newline is layout. */
+static void put_json(const char *text, const char *indent)
+{
+        for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+                if (*p == 0x7f)
+                        fputs("\\u007f", stdout);
+                else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+                        printf("\\u%04x", p[1]);
+                        p++;
+                } else {
+                        putchar(*p);
+                        if (*p == '\n')
+                                fputs(indent, stdout);
+                }
+        }
+}
+
 int cli_print_json(json_object *o)
 {
         const char *text = json_text(o);
 
         if (!text)
                 return -ENOMEM;
-        puts(text);
+        put_json(text, "");
+        putchar('\n');
         return 0;
 }
 
@@ -142,13 +166,7 @@ int cli_json_array_add(struct cli_json_array *a, json_object *item)
         if (!text)
                 return -ENOMEM;
         fputs(a->n == 0 ? "[\n  " : ",\n  ", stdout);
-        /* Indent the element's lines under the bracket. JSON strings never hold a raw newline,
-         * so every newline here is layout. */
-        for (const char *p = text; *p; p++) {
-                putchar(*p);
-                if (*p == '\n')
-                        fputs("  ", stdout);
-        }
+        put_json(text, "  ");
         a->n++;
         /* A reader piping into jq sees each element as it arrives. */
         if (a->n % TABLE_BATCH == 0)

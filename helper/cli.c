@@ -9,8 +9,9 @@
 
 struct cli_command {
         const char *name;
-        const char *synopsis; /* after "supportgrant " */
-        const char *summary;
+        const char *synopsis;    /* after "supportgrant " */
+        const char *summary;     /* one line, for the list of commands */
+        const char *description; /* for "supportgrant COMMAND --help" */
         unsigned options;
         size_t min_args, max_args;
         int (*run)(struct cli *cli);
@@ -21,41 +22,56 @@ static int cmd_help(struct cli *cli);
 
 static const struct cli_command commands[] = {
         {"grant", "grant USER | --department NAME [--period P] [--export] [--note TEXT]",
-         "Activate support access for one staff user or a whole department, from now on.",
+         "activate support access, from now on",
+         "Activate support access for one staff user, or for every staff member of a department,\n"
+         "from now on for the period given. Data export is off unless --export is given.\n",
          CLI_OPT_DEPARTMENT | CLI_OPT_PERIOD | CLI_OPT_EXPORT | CLI_OPT_NOTE, 0, 1, cli_cmd_grant},
         {"revoke", "revoke ID... | --user USER | --department NAME | --all",
-         "End active grants now: the given grant IDs (all must be active), every grant of a user\n"
-         "or department, or all of them. Open staff sessions no longer covered are ended.",
+         "end active grants now",
+         "End active grants now: the given grant IDs (all must be active, else none is revoked),\n"
+         "every active grant of a user or a department, or all of them. Staff sessions that no\n"
+         "grant covers any more are ended by supportgrantd.\n",
          CLI_OPT_USER | CLI_OPT_DEPARTMENT | CLI_OPT_ALL, 0, SIZE_MAX, cli_cmd_revoke},
-        {"list", "list", "Show the active grants, newest first.", 0, 0, 0, cli_cmd_list},
+        {"list", "list", "show the active grants", "Show the active grants, newest first.\n", 0, 0,
+         0, cli_cmd_list},
         {"history", "history [--since WHEN] [--until WHEN]",
-         "Show the grants made between --since (default: the start of the retention window)\n"
-         "and --until (default: now), newest first, with their state.",
+         "show the grants made in a time window",
+         "Show the grants made from --since (default: the start of the retention window) until\n"
+         "--until (default: now), newest first, with their state and who revoked them.\n",
          CLI_OPT_SINCE | CLI_OPT_UNTIL, 0, 0, cli_cmd_history},
         {"logins", "logins [--since WHEN] [--until WHEN] [--user USER] [--limit N]",
-         "Show staff logins, accepted and denied, newest first, with the reason given.",
+         "show staff logins and their reasons",
+         "Show staff logins, accepted and denied, newest first: when, who, from where, the\n"
+         "grants that allowed it, how the session ended, and the reason given.\n",
          CLI_OPT_SINCE | CLI_OPT_UNTIL | CLI_OPT_USER | CLI_OPT_LIMIT, 0, 0, cli_cmd_logins},
         {"request",
          "request [--user USER | --department NAME] [--period P] [--export] [--note TEXT]",
-         "Make an activation code to send to the customer (default: for yourself). Works\n"
-         "anywhere: it needs no daemon. The period counts from when the code is activated.",
+         "make an activation code to send to the customer",
+         "Make an activation code (default: for yourself) and print the command the customer\n"
+         "runs to redeem it. Works anywhere, without supportgrantd. The period counts from the\n"
+         "activation, not from the request.\n",
          CLI_OPT_USER | CLI_OPT_DEPARTMENT | CLI_OPT_PERIOD | CLI_OPT_EXPORT | CLI_OPT_NOTE, 0, 0,
          cli_cmd_request},
-        {"activate", "activate CODE [--yes]",
-         "Show what an activation code grants, ask, then activate it. CODE may also be a URL\n"
-         "whose last path segment or code= parameter is the code.",
+        {"activate", "activate CODE [--yes]", "redeem an activation code",
+         "Show what an activation code grants, ask for confirmation, then activate it. CODE may\n"
+         "also be a URL whose last path segment or code= parameter is the code. Each code works\n"
+         "once, within code_validity of the configuration.\n",
          CLI_OPT_YES, 1, 1, cli_cmd_activate},
-        {"status", "status",
-         "Staff: whether and until when you have support access. Others: whether you may\n"
-         "activate support access, and a summary.",
+        {"status", "status", "staff: your access; others: whether you may activate",
+         "For staff: whether and until when you have support access on this host. For others:\n"
+         "whether you may activate support access, and how many grants and staff sessions\n"
+         "there are.\n",
          0, 0, 0, cli_cmd_status},
         {"rights", "rights [list | revoke USER | restore USER]",
-         "Show who may activate support access, or (root only) take that right away from a\n"
-         "user or give it back.",
+         "who may activate support access (changes: root only)",
+         "Show who holds the right to activate support access and why, or (root only) take it\n"
+         "away from a user or give it back.\n",
          0, 0, 2, cli_cmd_rights},
-        {"gate", "gate", "The sshd ForceCommand for staff (export control). Not implemented yet.",
-         0, 0, SIZE_MAX, cmd_gate},
-        {"help", "help [COMMAND]", "Show this help, or one command's.", 0, 0, 1, cmd_help},
+        {"gate", "gate", "sshd ForceCommand for staff (not implemented yet)",
+         "The sshd ForceCommand for staff: export control. Not implemented yet.\n", 0, 0, SIZE_MAX,
+         cmd_gate},
+        {"help", "help [COMMAND]", "show this help, or one command's",
+         "Show the help for all commands, or for one.\n", 0, 0, 1, cmd_help},
 };
 
 struct cli_option_help {
@@ -113,10 +129,7 @@ static void help_all(void)
                "Decide when vendor support staff may log in to this host, and see who did.\n\n"
                "Commands:\n");
         for (size_t i = 0; i < ELEMENTSOF(commands); i++) {
-                const char *nl = strchr(commands[i].summary, '\n');
-                int len = nl ? (int)(nl - commands[i].summary) : (int)strlen(commands[i].summary);
-
-                printf("  %s\n      %.*s\n", commands[i].synopsis, len, commands[i].summary);
+                printf("  %s\n      %s\n", commands[i].synopsis, commands[i].summary);
                 all |= commands[i].options;
         }
         print_options(all);
@@ -125,7 +138,7 @@ static void help_all(void)
 
 static void help_command(const struct cli_command *c)
 {
-        printf("Usage: supportgrant %s [OPTIONS]\n\n%s\n", c->synopsis, c->summary);
+        printf("Usage: supportgrant %s [OPTIONS]\n\n%s", c->synopsis, c->description);
         print_options(c->options);
         printf("\n%s", exit_help);
 }
