@@ -448,8 +448,13 @@ int cli_cmd_history(struct cli *cli)
         }
 
         r = cli_stream(cli, SG_VARLINK_INTERFACE ".History", params, "grants", history_item, &s);
-        if (r < 0)
+        if (r < 0) {
+                /* Show what did arrive, as a full batch would have been shown already; the
+                 * message and the exit status say it is not all. */
+                if (t)
+                        (void)cli_table_flush(t);
                 return r;
+        }
         if (cli->json)
                 return cli_json_array_end(&s.out);
         if (cli_table_rows(t) == 0) {

@@ -397,8 +397,8 @@ static int parse_argv(struct cli *cli, int argc, char *argv[], char **positional
                                        option_name(cli->given & ~cli->command->options),
                                        cli->command->name);
         if (cli->n_args < cli->command->min_args)
-                return cli_usage_error(cli, "'%s' needs more arguments: supportgrant %s",
-                                       cli->command->name, cli->command->synopsis);
+                return cli_usage_error(cli, "missing argument; usage: supportgrant %s",
+                                       cli->command->synopsis);
         if (cli->n_args > cli->command->max_args)
                 return cli_usage_error(cli, "unexpected argument '%s'",
                                        cli->args[cli->command->max_args]);
