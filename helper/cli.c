@@ -85,9 +85,12 @@ static const struct cli_option_help option_help[] = {
          "                     (default: default_period of the configuration, 1h)\n"},
         {CLI_OPT_EXPORT, "  --export           allow data export (file transfer off the host)\n"},
         {CLI_OPT_NOTE, "  --note TEXT        a note kept with the grant, at most 200 bytes\n"},
-        {CLI_OPT_USER, "  --user USER        a staff user (request: default yourself)\n"},
-        {CLI_OPT_DEPARTMENT,
-         "  --department NAME  a department: the staff in group department_prefix+NAME\n"},
+        {CLI_OPT_USER,
+         "  --user USER        a staff user (request: default yourself; revoke: every\n"
+         "                     grant made for USER; logins: only USER's)\n"},
+        {CLI_OPT_DEPARTMENT, "  --department NAME  a department: the staff in group "
+                             "department_prefix+NAME\n"
+                             "                     (onoffice-NAME by default)\n"},
         {CLI_OPT_ALL, "  --all              every active grant\n"},
         {CLI_OPT_SINCE, "  --since WHEN       from this time on (see WHEN below)\n"},
         {CLI_OPT_UNTIL, "  --until WHEN       before this time (default: now)\n"},
