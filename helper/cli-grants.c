@@ -15,6 +15,8 @@ int cli_check_name(const struct cli *cli, const char *what, const char *name)
 
         if (sg_name_is_valid(name))
                 return 0;
+        if (isempty(name))
+                return cli_usage_error(cli, "the %s name is empty", what);
         shown = cli_sanitize(name);
         return cli_usage_error(cli,
                                "'%s' is not a valid %s name: use 1 to 255 letters, digits, '.', "
