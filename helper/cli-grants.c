@@ -119,8 +119,8 @@ int cli_cmd_grant(struct cli *cli)
         _cleanup_(json_object_putp) json_object *params = NULL, *reply = NULL;
         char note[SG_NOTE_MAX_BYTES + 1] = "";
         json_object *rparams, *grant;
-        const char *kind, *target;
-        enum sg_period period;
+        const char *kind, *target, *period = NULL;
+        enum sg_period p;
         int r;
 
         if (cli->n_args > 0 && cli->department)
@@ -133,9 +133,10 @@ int cli_cmd_grant(struct cli *cli)
         if (r < 0)
                 return r;
         if (cli->period) {
-                r = cli_check_period(cli, cli->period, &period);
+                r = cli_check_period(cli, cli->period, &p);
                 if (r < 0)
                         return r;
+                period = sg_period_to_string(p);
         }
         if (cli->note) {
                 r = cli_check_note(cli, cli->note, note, sizeof(note));
@@ -153,9 +154,7 @@ int cli_cmd_grant(struct cli *cli)
                 return -ENOMEM;
         /* Without --period the daemon's default_period applies, not ours: its configuration is
          * the one that counts. */
-        if (cli->period &&
-            json_object_object_add(params, "period",
-                                   json_object_new_string(sg_period_to_string(period))) < 0)
+        if (period && json_object_object_add(params, "period", json_object_new_string(period)) < 0)
                 return -ENOMEM;
         if (note[0] && json_object_object_add(params, "note", json_object_new_string(note)) < 0)
                 return -ENOMEM;
