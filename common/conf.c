@@ -237,7 +237,7 @@ int sg_config_set(struct sg_config *c, const char *key, const char *value, struc
                                 printable(value, v, sizeof(v)), key, config_keys[i].expected);
                 return 0;
         }
-        return sg_error_set(err, -ENOENT, "unknown key '%s'", printable(key, k, sizeof(k)));
+        return sg_error_set(err, -ENOKEY, "unknown key '%s'", printable(key, k, sizeof(k)));
 }
 
 /* One line, without its '\n'. */

@@ -44,7 +44,7 @@ struct sg_config {
 /* The defaults of SPEC §4. */
 void sg_config_init(struct sg_config *c);
 
-/* Sets one key from its text value. -ENOENT: unknown key; -EINVAL: bad value. err gets
+/* Sets one key from its text value. -ENOKEY: unknown key; -EINVAL: bad value. err gets
  * "unknown key 'x'" or "bad value 'y' for key 'x': expected ...". */
 int sg_config_set(struct sg_config *c, const char *key, const char *value, struct sg_error *err);
 

@@ -173,7 +173,7 @@ int sg_varlink_read_reply(sg_varlink_client *c, json_object **ret_reply, const c
         int64_t deadline = now_ms() + c->timeout_ms;
         char *nul;
 
-        while (!(nul = memchr(c->buf, 0, c->len))) {
+        while (!c->buf || !(nul = memchr(c->buf, 0, c->len))) {
                 ssize_t k;
                 int r;
 

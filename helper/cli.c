@@ -200,8 +200,7 @@ int cli_load_config(struct cli *cli)
         sg_config_init(&cli->config);
         /* Unlike the daemon the CLI runs fine without a configuration file (a staff workstation
          * making a code has none), but only the default one may be missing: a --conf the user
-         * named must be there. sg_config_load() says -ENOENT for an unknown key too, so ask
-         * first whether the file is there at all. */
+         * named must be there. */
         if (!cli->conf_arg && lstat(path, &st) < 0 && errno == ENOENT)
                 r = 0;
         else

@@ -161,8 +161,8 @@ static int process_input(struct conn *c)
                 off += len + 1;
                 if (r < 0) {
                         /* Not varlink: say so once and hang up. */
-                        (void)conn_errorf(c, "org.varlink.service.InvalidParameter",
-                                          "parameter", json_object_new_string("message"),
+                        (void)conn_errorf(c, "org.varlink.service.InvalidParameter", "parameter",
+                                          json_object_new_string("message"),
                                           "malformed message: not a JSON object");
                         c->dead = true;
                         break;
@@ -178,8 +178,8 @@ static int process_input(struct conn *c)
         /* A partial message may never grow past the request limit. */
         if (c->in_len >= SG_VARLINK_REQUEST_MAX) {
                 (void)conn_errorf(c, "org.varlink.service.InvalidParameter", "parameter",
-                                  json_object_new_string("message"),
-                                  "request larger than %d bytes", SG_VARLINK_REQUEST_MAX);
+                                  json_object_new_string("message"), "request larger than %d bytes",
+                                  SG_VARLINK_REQUEST_MAX);
                 c->dead = true;
         }
         return r;
@@ -345,8 +345,7 @@ int conn_accept(struct daemon *d)
                 r = sd_event_add_io(d->event, &c->io, c->fd, EPOLLIN, on_io, c);
                 if (r >= 0)
                         r = sd_event_add_time(d->event, &c->timer, CLOCK_MONOTONIC,
-                                              now_usec() + DAEMON_IDLE_TIMEOUT_USEC, 0, on_idle,
-                                              c);
+                                              now_usec() + DAEMON_IDLE_TIMEOUT_USEC, 0, on_idle, c);
                 if (r < 0) {
                         conn_free(c);
                         return r;

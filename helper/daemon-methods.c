@@ -39,8 +39,7 @@ int daemon_open_store(struct daemon *d, sg_store **ret)
 
 static int database_error(struct conn *c, sg_store *s, int r)
 {
-        log_error("database error: %s (%s)", s ? sg_store_errmsg(s) : "cannot open",
-                  strerror(-r));
+        log_error("database error: %s (%s)", s ? sg_store_errmsg(s) : "cannot open", strerror(-r));
         return conn_errorf(c, ERR("DatabaseError"), NULL, NULL,
                            "the supportgrant database is unavailable (%s); see the system log",
                            strerror(-r));
@@ -61,8 +60,8 @@ static int check_params(struct conn *c, json_object *params, const char *const *
                                 ok = true;
                 if (!ok) {
                         (void)conn_errorf(c, "org.varlink.service.InvalidParameter", "parameter",
-                                          json_object_new_string(key),
-                                          "unknown parameter '%s'", key);
+                                          json_object_new_string(key), "unknown parameter '%s'",
+                                          key);
                         return -EINVAL;
                 }
         }
@@ -226,7 +225,8 @@ static int check_target(struct conn *c, enum sg_grant_kind kind, const char *tar
                         return -ENOENT;
                 }
                 if (r >= 0 && !id.is_staff) {
-                        (void)conn_errorf(c, ERR("NotStaff"), "user", json_object_new_string(target),
+                        (void)conn_errorf(c, ERR("NotStaff"), "user",
+                                          json_object_new_string(target),
                                           "%s is not a staff account (not a member of group %s)",
                                           target, d->cfg.staff_group);
                         return -EINVAL;
@@ -244,8 +244,8 @@ static int check_target(struct conn *c, enum sg_grant_kind kind, const char *tar
         if (r < 0) {
                 log_error("cannot look up %s: %s", target, strerror(-r));
                 (void)conn_errorf(c, ERR("InvalidArgument"), "parameter",
-                                  json_object_new_string("target"),
-                                  "cannot look up %s: %s", target, strerror(-r));
+                                  json_object_new_string("target"), "cannot look up %s: %s", target,
+                                  strerror(-r));
                 return r;
         }
         return 0;
@@ -419,13 +419,11 @@ static int method_revoke(struct conn *c, json_object *params, const struct calle
         int selectors, r;
 
         if (check_params(c, params, allowed) < 0 || get_name(c, params, "user", &user) < 0 ||
-            get_name(c, params, "department", &dept) < 0 ||
-            get_bool(c, params, "all", &all) < 0)
+            get_name(c, params, "department", &dept) < 0 || get_bool(c, params, "all", &all) < 0)
                 return 0;
         (void)json_object_object_get_ex(params, "ids", &ids);
         if (ids && !json_object_is_type(ids, json_type_array))
-                return invalid(c, "ids", "parameter '%s' must be an array of grant ids", "ids"),
-                       0;
+                return invalid(c, "ids", "parameter '%s' must be an array of grant ids", "ids"), 0;
         selectors = !!(ids && json_object_array_length(ids) > 0) + !!user + !!dept + !!all;
         if (selectors != 1)
                 return invalid(c, "ids",
@@ -446,8 +444,9 @@ static int method_revoke(struct conn *c, json_object *params, const struct calle
 
                         if (!json_object_is_type(v, json_type_int) ||
                             (id = json_object_get_int64(v)) <= 0)
-                                return invalid(c, "ids", "parameter '%s' must hold positive "
-                                                         "integers",
+                                return invalid(c, "ids",
+                                               "parameter '%s' must hold positive "
+                                               "integers",
                                                "ids"),
                                        0;
                         r = sg_store_grant_get(s, id, &g);
@@ -514,8 +513,8 @@ static int method_revoke(struct conn *c, json_object *params, const struct calle
 }
 
 static int reply_grants(struct conn *c, sg_store *s,
-                        int (*query)(sg_store *, time_t, time_t, sg_grant_cb, void *),
-                        time_t a, time_t b)
+                        int (*query)(sg_store *, time_t, time_t, sg_grant_cb, void *), time_t a,
+                        time_t b)
 {
         json_object *params = json_object_new_object(), *arr = json_object_new_array();
         int r;
@@ -648,8 +647,7 @@ int logins_stream_next(struct conn *c)
         return conn_reply(c, params, !last);
 }
 
-static int method_logins(struct conn *c, json_object *params, const struct caller *who,
-                         bool more)
+static int method_logins(struct conn *c, json_object *params, const struct caller *who, bool more)
 {
         static const char *const allowed[] = {"since", "until", "user", "limit", NULL};
         struct logins_stream st = {};
@@ -662,7 +660,8 @@ static int method_logins(struct conn *c, json_object *params, const struct calle
             get_name(c, params, "user", &user) < 0)
                 return 0;
         if (json_object_object_get_ex(params, "limit", &v) && v) {
-                if (!json_object_is_type(v, json_type_int) || (limit = json_object_get_int64(v)) < 0)
+                if (!json_object_is_type(v, json_type_int) ||
+                    (limit = json_object_get_int64(v)) < 0)
                         return invalid(c, "limit", "parameter '%s' must be an integer >= 0",
                                        "limit"),
                                0;
@@ -787,8 +786,7 @@ static int method_status(struct conn *c, json_object *params, const struct calle
                         return database_error(c, s, r);
                 }
                 (void)json_object_object_add(out, "active_grants", json_object_new_int64(grants));
-                (void)json_object_object_add(out, "open_sessions",
-                                             json_object_new_int64(sessions));
+                (void)json_object_object_add(out, "open_sessions", json_object_new_int64(sessions));
         }
         return conn_reply(c, out, false);
 }
@@ -891,16 +889,17 @@ static json_object *right_to_json(const char *user, int64_t uid, bool holds, con
         (void)json_object_object_add(o, "holds", json_object_new_boolean(holds));
         (void)json_object_object_add(o, "source", json_object_new_string(source));
         (void)json_object_object_add(o, "changed_at", sg_time_to_json(changed_at));
-        (void)json_object_object_add(o, "changed_by",
-                                     isempty(changed_by) ? NULL
-                                                         : json_object_new_string(changed_by));
+        (void)json_object_object_add(
+                o, "changed_by", isempty(changed_by) ? NULL : json_object_new_string(changed_by));
         return o;
 }
 
 /* What a user's right looks like from here: the same rules as sg_caller_may_activate(). */
-static json_object *describe_right(struct daemon *d, const char *user, const struct sg_right_entry *e)
+static json_object *describe_right(struct daemon *d, const char *user,
+                                   const struct sg_right_entry *e)
 {
-        struct sg_caller cl = {.uid_min = d->uid_min, .uid_max = d->uid_max,
+        struct sg_caller cl = {.uid_min = d->uid_min,
+                               .uid_max = d->uid_max,
                                .default_right = d->cfg.default_right,
                                .right = e ? e->right : SG_RIGHT_DEFAULT};
         struct sg_identity id;
@@ -1001,9 +1000,8 @@ static int method_rights(struct conn *c, json_object *params, const struct calle
                         continue;
                 if (pw->pw_uid != 0 && !human && !find_entry(&rc, pw->pw_name))
                         continue;
-                (void)json_object_array_add(arr,
-                                            describe_right(d, pw->pw_name,
-                                                           find_entry(&rc, pw->pw_name)));
+                (void)json_object_array_add(
+                        arr, describe_right(d, pw->pw_name, find_entry(&rc, pw->pw_name)));
                 listed++;
         }
         endpwent();
@@ -1055,8 +1053,8 @@ static int method_set_right(struct conn *c, json_object *params, const struct ca
                                    "there is no user %s on this host", user);
         if (r < 0)
                 return conn_errorf(c, ERR("InvalidArgument"), "parameter",
-                                   json_object_new_string("user"), "cannot look up %s: %s",
-                                   user, strerror(-r));
+                                   json_object_new_string("user"), "cannot look up %s: %s", user,
+                                   strerror(-r));
         if (id.uid == 0)
                 return conn_errorf(c, ERR("InvalidArgument"), "parameter",
                                    json_object_new_string("user"),
@@ -1141,16 +1139,11 @@ static const struct {
         enum sg_action action;
         bool needs_right; /* load root's explicit decision before authorizing */
 } methods[] = {
-        {"Ping", SG_ACTION_PING, false},
-        {"Status", SG_ACTION_STATUS, false},
-        {"Grant", SG_ACTION_GRANT, true},
-        {"Revoke", SG_ACTION_REVOKE, true},
-        {"List", SG_ACTION_LIST, true},
-        {"History", SG_ACTION_HISTORY, true},
-        {"Logins", SG_ACTION_LOGINS, true},
-        {"Activate", SG_ACTION_ACTIVATE, true},
-        {"Rights", SG_ACTION_RIGHTS_LIST, true},
-        {"SetRight", SG_ACTION_RIGHTS_CHANGE, false},
+        {"Ping", SG_ACTION_PING, false},         {"Status", SG_ACTION_STATUS, false},
+        {"Grant", SG_ACTION_GRANT, true},        {"Revoke", SG_ACTION_REVOKE, true},
+        {"List", SG_ACTION_LIST, true},          {"History", SG_ACTION_HISTORY, true},
+        {"Logins", SG_ACTION_LOGINS, true},      {"Activate", SG_ACTION_ACTIVATE, true},
+        {"Rights", SG_ACTION_RIGHTS_LIST, true}, {"SetRight", SG_ACTION_RIGHTS_CHANGE, false},
 };
 
 int method_dispatch(struct conn *c, json_object *request)

@@ -69,8 +69,7 @@ static void kill_later(struct daemon *d, uid_t uid)
 }
 
 /* Whether a staff account is covered right now; < 0 when that cannot be told. */
-static int user_covered(struct daemon *d, sg_store *s, const char *user,
-                        struct sg_identity *ret_id)
+static int user_covered(struct daemon *d, sg_store *s, const char *user, struct sg_identity *ret_id)
 {
         const char *deps[SG_MAX_DEPARTMENTS];
         struct sg_coverage cov;

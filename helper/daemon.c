@@ -273,8 +273,7 @@ int main(int argc, char **argv)
 
         r = sd_event_default(&d.event);
         if (r >= 0)
-                r = sd_event_add_io(d.event, &d.listen_source, d.listen_fd, EPOLLIN, on_listen,
-                                    &d);
+                r = sd_event_add_io(d.event, &d.listen_source, d.listen_fd, EPOLLIN, on_listen, &d);
         if (r >= 0)
                 r = sd_event_add_signal(d.event, NULL, SIGTERM, on_terminate, &d);
         if (r >= 0)

@@ -24,8 +24,8 @@
 #define DAEMON_LOGINS_UNSTREAMED 1000              /* rows at most without "more" */
 #define DAEMON_SWEEP_USEC        (30ULL * 1000000) /* safety net behind the expiry timer */
 #define DAEMON_PRUNE_USEC        (6ULL * 3600 * 1000000)
-#define DAEMON_KILL_GRACE_USEC   (1ULL * 1000000)  /* SIGTERM/SIGHUP, then SIGKILL */
-#define DAEMON_MAX_SESSIONS      4096              /* open sessions looked at per sweep */
+#define DAEMON_KILL_GRACE_USEC   (1ULL * 1000000) /* SIGTERM/SIGHUP, then SIGKILL */
+#define DAEMON_MAX_SESSIONS      4096             /* open sessions looked at per sweep */
 
 struct conn;
 
@@ -87,7 +87,7 @@ struct caller {
 /* daemon-conn.c */
 int conn_accept(struct daemon *d);
 void conn_free(struct conn *c);
-int conn_reply(struct conn *c, json_object *params, bool continues); /* takes params */
+int conn_reply(struct conn *c, json_object *params, bool continues);    /* takes params */
 int conn_error(struct conn *c, const char *error, json_object *params); /* takes params */
 int conn_errorf(struct conn *c, const char *error, const char *key, json_object *value,
                 const char *fmt, ...) _printf_(5, 6);

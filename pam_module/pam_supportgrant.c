@@ -93,9 +93,11 @@ static void parse_args(struct ctx *c, int argc, const char **argv)
                 } else {
                         memcpy(key, argv[i], (size_t)(eq - argv[i]));
                         key[eq - argv[i]] = 0;
-                        r = sg_config_set(&c->cfg, key, eq + 1, &e);
+                        struct sg_error why = {};
+
+                        r = sg_config_set(&c->cfg, key, eq + 1, &why);
                         if (r < 0)
-                                (void)sg_error_set(&e, r, "module argument: %s", e.msg);
+                                (void)sg_error_set(&e, r, "module argument: %s", why.msg);
                 }
                 if (r < 0 && c->conf_r >= 0) {
                         c->conf_r = r;

@@ -13,6 +13,7 @@
  * ignore (PAM_SUCCESS and the marker file) or a denial (the module's own error code).
  */
 #include <fcntl.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -58,8 +59,7 @@ static void write_file(const char *path, mode_t mode, const char *fmt, ...)
 static void write_conf(const char *name, const char *extra, char *ret_path, size_t size)
 {
         (void)snprintf(ret_path, size, "%s/etc/%s", dir, name);
-        write_file(ret_path, 0644, "database = %s\nsocket = %s/run/socket\n%s\n", db, dir,
-                   extra);
+        write_file(ret_path, 0644, "database = %s\nsocket = %s/run/socket\n%s\n", db, dir, extra);
 }
 
 /* Probe stacks for every phase; args are the module's arguments. */
@@ -75,8 +75,6 @@ static void write_service(const char *name, const char *args)
                                         "%s optional pam_exec.so quiet /usr/bin/touch %s\n"
                                         "%s required pam_permit.so\n",
                                         phases[i], module, args, phases[i], marker, phases[i]);
-        off += (size_t)snprintf(text + off, sizeof(text) - off,
-                                "auth optional pam_exec.so quiet /usr/bin/touch %s\n", marker);
         (void)snprintf(path, sizeof(path), "%s/%s", confdir, name);
         write_file(path, 0644, "%s", text);
 }
@@ -101,8 +99,7 @@ struct conv_script {
 static void transcript_add(struct conv_script *cs, char kind, const char *text)
 {
         size_t off = strlen(cs->transcript);
-        (void)snprintf(cs->transcript + off, sizeof(cs->transcript) - off, "%c:%s\n", kind,
-                       text);
+        (void)snprintf(cs->transcript + off, sizeof(cs->transcript) - off, "%c:%s\n", kind, text);
 }
 
 static int conv(int n, const struct pam_message **msg, struct pam_response **resp, void *data)
@@ -177,12 +174,16 @@ static int reset(void **state)
         return 0;
 }
 
-static int64_t add_grant(enum sg_grant_kind kind, const char *target, bool export,
-                         time_t granted, time_t expires)
+static int64_t add_grant(enum sg_grant_kind kind, const char *target, bool export, time_t granted,
+                         time_t expires)
 {
         sg_store *s = NULL;
-        struct sg_grant g = {.kind = kind, .export = export, .period = SG_PERIOD_1H,
-                             .granted_at = granted, .expires_at = expires, .via = SG_VIA_CLI};
+        struct sg_grant g = {.kind = kind,
+                             .export = export,
+                             .period = SG_PERIOD_1H,
+                             .granted_at = granted,
+                             .expires_at = expires,
+                             .via = SG_VIA_CLI};
 
         assert_int_equal(sg_store_open(db, 0, &s, NULL), 0);
         (void)snprintf(g.target, sizeof(g.target), "%s", target);
@@ -217,8 +218,7 @@ static struct rows logins_of(const char *user)
         struct rows r = {};
 
         assert_int_equal(sg_store_open(db, 0, &s, NULL), 0);
-        assert_int_equal(sg_store_logins_between(s, 0, SG_TIME_NEVER, user, 0, count_row, &r),
-                         0);
+        assert_int_equal(sg_store_logins_between(s, 0, SG_TIME_NEVER, user, 0, count_row, &r), 0);
         sg_store_close(s);
         return r;
 }
@@ -302,14 +302,14 @@ static char *id_match(int64_t id)
 static void non_staff_untouched(void **state)
 {
         static const char *const variants[] = {
-                NULL,                                           /* all fine */
-                "database = /nonexistent/supportgrant.db",      /* no database */
-                "reason = sometimes",                           /* bad configuration */
+                NULL,                                      /* all fine */
+                "database = /nonexistent/supportgrant.db", /* no database */
+                "reason = sometimes",                      /* bad configuration */
         };
         uint64_t since = now_usec();
 
         for (size_t i = 0; i < ELEMENTSOF(variants); i++) {
-                char c[PATH_MAX], args[PATH_MAX + 16];
+                char c[PATH_MAX], args[PATH_MAX + 64];
                 struct conv_script cs = {.cannot_prompt = true};
                 pam_handle_t *pamh;
 
@@ -337,8 +337,7 @@ static void non_staff_untouched(void **state)
         }
         assert_int_equal(logins_of("alice").n, 0);
         assert_int_equal(journal_find("login-denied", "SUPPORTGRANT_USER=alice", since).count, 0);
-        assert_int_equal(journal_find("login-accepted", "SUPPORTGRANT_USER=alice", since).count,
-                         0);
+        assert_int_equal(journal_find("login-accepted", "SUPPORTGRANT_USER=alice", since).count, 0);
 }
 
 static void staff_denied_without_grant(void **state)
@@ -460,8 +459,8 @@ static int login(const char *user, const char *service, bool open_session)
 
 static void department_grant(void **state)
 {
-        int64_t gid = add_grant(SG_GRANT_DEPARTMENT, "support", false, time(NULL),
-                                time(NULL) + 7200);
+        int64_t gid =
+                add_grant(SG_GRANT_DEPARTMENT, "support", false, time(NULL), time(NULL) + 7200);
 
         assert_int_equal(login("jdoe", "sg", true), PAM_SUCCESS);
         assert_int_equal(logins_of("jdoe").last.grant_ids[0], gid);
@@ -579,7 +578,7 @@ static void reason_required_cannot_prompt(void **state)
 
 static void reason_optional_and_off(void **state)
 {
-        char c[PATH_MAX], args[PATH_MAX + 16];
+        char c[PATH_MAX], args[PATH_MAX + 64];
         struct conv_script cs = {.cannot_prompt = true};
         pam_handle_t *pamh;
 
@@ -712,9 +711,8 @@ static void silent_means_silent(void **state)
 /* Any doubt about a staff account denies it, with a log line and a message. */
 static void fail_closed_on_bad_database(void **state)
 {
-        static const char *const contents[] = {"this is not an SQLite database, just text\n",
-                                               ""};
-        char bad[PATH_MAX], c[PATH_MAX], extra[PATH_MAX + 16], args[PATH_MAX + 16];
+        static const char *const contents[] = {"this is not an SQLite database, just text\n", ""};
+        char bad[PATH_MAX], c[PATH_MAX], extra[PATH_MAX + 16], args[PATH_MAX + 64];
 
         (void)snprintf(bad, sizeof(bad), "%s/lib/bad.db", dir);
         grant_user("jdoe");
@@ -790,7 +788,7 @@ static void fail_closed_on_bad_config(void **state)
 {
         static const char *const broken[] = {"reason = sometimes", "no_such_key = 1",
                                              "reason_min_length = ten", "just some words"};
-        char c[PATH_MAX], args[PATH_MAX + 16];
+        char c[PATH_MAX], args[PATH_MAX + 64];
         uint64_t since = now_usec();
 
         grant_user("jdoe");
@@ -835,7 +833,7 @@ static void fail_closed_on_bad_config(void **state)
 
 static void session_needs_the_daemon(void **state)
 {
-        char c[PATH_MAX], args[PATH_MAX + 16], extra[PATH_MAX];
+        char c[PATH_MAX], args[PATH_MAX + 64], extra[PATH_MAX];
         struct conv_script cs = {.answers = {REASON}};
         pam_handle_t *pamh;
 
@@ -904,7 +902,7 @@ int main(void)
                 cmocka_unit_test_setup(session_needs_the_daemon, reset),
                 cmocka_unit_test_setup(session_rechecks_access, reset),
         };
-        char args[PATH_MAX + 32];
+        char args[PATH_MAX + 64];
 
         dir = getenv("SG_TEST_DIR");
         module = getenv("SG_MODULE");

@@ -10,14 +10,18 @@
 #include "authz.h"
 
 static const enum sg_action managing[] = {
-        SG_ACTION_GRANT,   SG_ACTION_REVOKE,   SG_ACTION_LIST,        SG_ACTION_HISTORY,
-        SG_ACTION_LOGINS,  SG_ACTION_ACTIVATE, SG_ACTION_RIGHTS_LIST,
+        SG_ACTION_GRANT,  SG_ACTION_REVOKE,   SG_ACTION_LIST,        SG_ACTION_HISTORY,
+        SG_ACTION_LOGINS, SG_ACTION_ACTIVATE, SG_ACTION_RIGHTS_LIST,
 };
 
 static struct sg_caller caller(uid_t uid)
 {
-        return (struct sg_caller){.uid = uid, .known = true, .right = SG_RIGHT_DEFAULT,
-                                  .uid_min = 1000, .uid_max = 60000, .default_right = true};
+        return (struct sg_caller){.uid = uid,
+                                  .known = true,
+                                  .right = SG_RIGHT_DEFAULT,
+                                  .uid_min = 1000,
+                                  .uid_max = 60000,
+                                  .default_right = true};
 }
 
 static void expect(const struct sg_caller *c, enum sg_action a, enum sg_missing want)
@@ -121,9 +125,9 @@ static void unknown_action_refused(void **state)
         struct sg_caller c = caller(1000);
 
         expect(&c, _SG_ACTION_MAX, SG_MISSING_ROOT);
-        expect(&c, (enum sg_action)-1, SG_MISSING_ROOT);
-        assert_non_null(strstr(sg_missing_to_string(SG_MISSING_RIGHT_TO_ACTIVATE),
-                               "right to activate"));
+        expect(&c, (enum sg_action) - 1, SG_MISSING_ROOT);
+        assert_non_null(
+                strstr(sg_missing_to_string(SG_MISSING_RIGHT_TO_ACTIVATE), "right to activate"));
 }
 
 int main(void)

@@ -256,13 +256,13 @@ static void test_set_messages(void **state)
         assert_int_equal(sg_config_set(&c, "reason", "maybe", &err), -EINVAL);
         assert_string_equal(err.msg, "bad value 'maybe' for key 'reason': expected 'required', "
                                      "'optional' or 'off'");
-        assert_int_equal(sg_config_set(&c, "colour", "blue", &err), -ENOENT);
+        assert_int_equal(sg_config_set(&c, "colour", "blue", &err), -ENOKEY);
         assert_string_equal(err.msg, "unknown key 'colour'");
         /* keys are case-sensitive, like Linux-PAM's */
-        assert_int_equal(sg_config_set(&c, "Reason", "off", &err), -ENOENT);
+        assert_int_equal(sg_config_set(&c, "Reason", "off", &err), -ENOKEY);
         assert_string_equal(err.msg, "unknown key 'Reason'");
         /* control characters never reach a terminal or the journal raw */
-        assert_int_equal(sg_config_set(&c, "a\033[2Jb", "x", &err), -ENOENT);
+        assert_int_equal(sg_config_set(&c, "a\033[2Jb", "x", &err), -ENOKEY);
         assert_string_equal(err.msg, "unknown key 'a\\x1b[2Jb'");
         assert_int_equal(sg_config_set(&c, "database", "/a\tb", &err), -EINVAL);
         assert_string_equal(err.msg, "bad value '/a\\x09b' for key 'database': expected an "
@@ -274,7 +274,7 @@ static void test_set_messages(void **state)
         assert_non_null(strstr(err.msg, "xxx...' for key 'reason': expected 'required'"));
         /* err may be NULL */
         assert_int_equal(sg_config_set(&c, "reason", "maybe", NULL), -EINVAL);
-        assert_int_equal(sg_config_set(&c, "nope", "x", NULL), -ENOENT);
+        assert_int_equal(sg_config_set(&c, "nope", "x", NULL), -ENOKEY);
         assert_int_equal(c.reason, SG_REASON_REQUIRED);
 }
 
@@ -368,7 +368,7 @@ static void test_parse_errors(void **state)
 
         /* each error alone, with its line number */
         sg_config_init(&c);
-        assert_int_equal(parse(&c, "# x\n\ncolour = blue\nreason = off\n", &err), -ENOENT);
+        assert_int_equal(parse(&c, "# x\n\ncolour = blue\nreason = off\n", &err), -ENOKEY);
         assert_string_equal(err.msg, "test.conf:3: unknown key 'colour'");
         assert_int_equal(c.reason, SG_REASON_OFF);
         assert_int_equal(parse(&c, "reason = off\nterminate_sessions\n", &err), -EINVAL);

@@ -38,8 +38,12 @@ static sg_store *open_new(void)
 static int64_t grant(sg_store *s, enum sg_grant_kind kind, const char *target, bool export,
                      time_t granted, time_t expires)
 {
-        struct sg_grant g = {.kind = kind, .export = export, .period = SG_PERIOD_1H,
-                             .granted_at = granted, .expires_at = expires, .via = SG_VIA_CLI};
+        struct sg_grant g = {.kind = kind,
+                             .export = export,
+                             .period = SG_PERIOD_1H,
+                             .granted_at = granted,
+                             .expires_at = expires,
+                             .via = SG_VIA_CLI};
 
         (void)snprintf(g.target, sizeof(g.target), "%s", target);
         (void)snprintf(g.granted_by, sizeof(g.granted_by), "alice");
@@ -283,9 +287,8 @@ static void grant_listings(void **state)
         assert_int_equal(ids[1], 0);
 
         memset(ids, 0, sizeof(ids));
-        assert_int_equal(sg_store_grants_active_for(s, SG_GRANT_USER, "jdoe", now, collect_ids,
-                                                    ids),
-                         0);
+        assert_int_equal(
+                sg_store_grants_active_for(s, SG_GRANT_USER, "jdoe", now, collect_ids, ids), 0);
         assert_int_equal(ids[0], a);
         assert_int_equal(ids[1], 0);
 
@@ -309,8 +312,12 @@ static void grant_listings(void **state)
 
 static int64_t login(sg_store *s, const char *user, time_t t, enum sg_login_outcome o)
 {
-        struct sg_login l = {.time = t, .outcome = o, .pid = 4242, .pid_start = 77,
-                             .n_grant_ids = 2, .grant_ids = {3, 7}};
+        struct sg_login l = {.time = t,
+                             .outcome = o,
+                             .pid = 4242,
+                             .pid_start = 77,
+                             .n_grant_ids = 2,
+                             .grant_ids = {3, 7}};
 
         (void)snprintf(l.user, sizeof(l.user), "%s", user);
         (void)snprintf(l.reason, sizeof(l.reason), "reason at %lld", (long long)t);
@@ -357,9 +364,8 @@ static void logins_and_sessions(void **state)
         assert_int_equal(l.pid_start, 77);
 
         /* Newest first, same second ordered by id. */
-        assert_int_equal(sg_store_logins_between(s, 0, SG_TIME_NEVER, NULL, 0, collect_login,
-                                                 &seen),
-                         0);
+        assert_int_equal(
+                sg_store_logins_between(s, 0, SG_TIME_NEVER, NULL, 0, collect_login, &seen), 0);
         assert_int_equal(seen.n, 4);
         assert_int_equal(seen.ids[0], d);
         assert_int_equal(seen.ids[1], c);
@@ -368,21 +374,19 @@ static void logins_and_sessions(void **state)
 
         /* One user, a window, a limit, and pages that continue where the last one ended. */
         memset(&seen, 0, sizeof(seen));
-        assert_int_equal(sg_store_logins_between(s, 150, 300, "jdoe", 0, collect_login, &seen),
-                         0);
+        assert_int_equal(sg_store_logins_between(s, 150, 300, "jdoe", 0, collect_login, &seen), 0);
         assert_int_equal(seen.n, 1);
         assert_int_equal(seen.ids[0], c);
         memset(&seen, 0, sizeof(seen));
-        assert_int_equal(sg_store_logins_page(s, 0, SG_TIME_NEVER, NULL, 200, c, 10,
-                                              collect_login, &seen),
-                         0);
+        assert_int_equal(
+                sg_store_logins_page(s, 0, SG_TIME_NEVER, NULL, 200, c, 10, collect_login, &seen),
+                0);
         assert_int_equal(seen.n, 2);
         assert_int_equal(seen.ids[0], b);
         assert_int_equal(seen.ids[1], a);
         memset(&seen, 0, sizeof(seen));
-        assert_int_equal(sg_store_logins_between(s, 0, SG_TIME_NEVER, NULL, 2, collect_login,
-                                                 &seen),
-                         0);
+        assert_int_equal(
+                sg_store_logins_between(s, 0, SG_TIME_NEVER, NULL, 2, collect_login, &seen), 0);
         assert_int_equal(seen.n, 2);
 
         /* Open sessions: accepted and not ended; the first end wins. */
@@ -423,12 +427,11 @@ static void tokens_are_single_use(void **state)
         assert_int_equal(sg_store_token_get(s, token, "jdoe", now, false, reason, sizeof(reason)),
                          0);
         assert_string_equal(reason, "ticket 4711 printing");
-        assert_int_equal(sg_store_token_get(s, token, "jdoe", now + 5, true, reason,
-                                            sizeof(reason)),
-                         0);
-        assert_int_equal(sg_store_token_get(s, token, "jdoe", now + 5, true, reason,
-                                            sizeof(reason)),
-                         -ENOENT);
+        assert_int_equal(
+                sg_store_token_get(s, token, "jdoe", now + 5, true, reason, sizeof(reason)), 0);
+        assert_int_equal(
+                sg_store_token_get(s, token, "jdoe", now + 5, true, reason, sizeof(reason)),
+                -ENOENT);
         /* Too old, or from a clock far ahead: refused. */
         assert_int_equal(sg_store_token_get(s, other, "jdoe", now + SG_TOKEN_MAX_AGE + 1, false,
                                             reason, sizeof(reason)),
@@ -445,17 +448,15 @@ static void codes_work_once(void **state)
         char by[SG_NAME_MAX] = "";
         time_t used = 0;
 
-        assert_int_equal(sg_store_code_mark_used(s, "00112233aabbccdd", 50, 100, "alice", 3,
-                                                 &used, by),
-                         0);
-        assert_int_equal(sg_store_code_mark_used(s, "00112233aabbccdd", 50, 200, "bob", 4, &used,
-                                                 by),
-                         -EEXIST);
+        assert_int_equal(
+                sg_store_code_mark_used(s, "00112233aabbccdd", 50, 100, "alice", 3, &used, by), 0);
+        assert_int_equal(
+                sg_store_code_mark_used(s, "00112233aabbccdd", 50, 200, "bob", 4, &used, by),
+                -EEXIST);
         assert_int_equal(used, 100);
         assert_string_equal(by, "alice");
-        assert_int_equal(sg_store_code_mark_used(s, "ffeeddccbbaa9988", 50, 200, "bob", 4, &used,
-                                                 by),
-                         0);
+        assert_int_equal(
+                sg_store_code_mark_used(s, "ffeeddccbbaa9988", 50, 200, "bob", 4, &used, by), 0);
         sg_store_close(s);
 }
 
@@ -499,8 +500,8 @@ static void retention(void **state)
         assert_int_equal(sg_store_code_mark_used(s, "1111111111111111", now - 30 * 86400,
                                                  now - 29 * 86400, "root", 0, NULL, NULL),
                          0);
-        assert_int_equal(sg_store_code_mark_used(s, "2222222222222222", now - 86400, now, "root",
-                                                 0, NULL, NULL),
+        assert_int_equal(sg_store_code_mark_used(s, "2222222222222222", now - 86400, now, "root", 0,
+                                                 NULL, NULL),
                          0);
 
         assert_int_equal(sg_store_prune(s, cutoff, now - 8 * 86400, now), 4);
@@ -514,11 +515,11 @@ static void retention(void **state)
         assert_int_equal(sg_store_login_get(s, open_old, &l), 0); /* still an open session */
         assert_int_equal(sg_store_login_get(s, new_login, &l), 0);
         /* A code that can still be redeemed stays remembered as used. */
-        assert_int_equal(sg_store_code_mark_used(s, "2222222222222222", now - 86400, now, "x", 0,
-                                                 &used, by),
-                         -EEXIST);
-        assert_int_equal(sg_store_code_mark_used(s, "1111111111111111", now - 30 * 86400, now,
-                                                 "x", 0, &used, by),
+        assert_int_equal(
+                sg_store_code_mark_used(s, "2222222222222222", now - 86400, now, "x", 0, &used, by),
+                -EEXIST);
+        assert_int_equal(sg_store_code_mark_used(s, "1111111111111111", now - 30 * 86400, now, "x",
+                                                 0, &used, by),
                          0);
         sg_store_close(s);
 }
