@@ -159,6 +159,30 @@ check: deps
 	tests/run-valgrind.sh build
 
 # ---------------------------------------------------------------------------------------
+# install: the programs, the module and the configuration (kept if already there: it is the
+# administrator's). Packaging files are installed when packaging/ has them.
+
+INSTALL ?= install
+
+install: $(TARGETS)
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(PAMDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/security $(DESTDIR)$(DOCDIR)
+	$(INSTALL) -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/supportgrant
+	$(INSTALL) -m 0755 $(DAEMON) $(DESTDIR)$(SBINDIR)/supportgrantd
+	$(INSTALL) -m 0644 $(MODULE) $(DESTDIR)$(PAMDIR)/pam_supportgrant.so
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/security/supportgrant.conf ]; then \
+		echo "install: keeping $(DESTDIR)$(SYSCONFDIR)/security/supportgrant.conf"; \
+	else \
+		$(INSTALL) -m 0644 conf/supportgrant.conf $(DESTDIR)$(SYSCONFDIR)/security/supportgrant.conf; \
+	fi
+	$(INSTALL) -m 0644 README.md $(DESTDIR)$(DOCDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/supportgrant $(DESTDIR)$(SBINDIR)/supportgrantd \
+		$(DESTDIR)$(PAMDIR)/pam_supportgrant.so
+	rm -rf $(DESTDIR)$(DOCDIR)
+
+# ---------------------------------------------------------------------------------------
 
 DEB_BUILD_DEPS := build-essential pkg-config libpam0g-dev libsystemd-dev libsqlite3-dev \
                   libjson-c-dev zlib1g-dev
