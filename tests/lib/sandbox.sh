@@ -53,9 +53,16 @@ sg_start_journald() {
     rm -rf /etc/systemd/journald.conf.d
     printf '[Journal]\nStorage=volatile\nReadKMsg=no\nForwardToSyslog=no\nForwardToWall=no\nForwardToConsole=no\nRateLimitBurst=0\n' \
         >/etc/systemd/journald.conf
-    env -u LD_PRELOAD /lib/systemd/systemd-journald >/dev/null 2>&1 &
+    # journald refuses to run without a machine ID, which a fresh container or chroot may
+    # lack. Give the private host one; only ever in an overlaid /etc.
+    if [ ! -s /etc/machine-id ]; then
+        grep -q ' /etc overlay ' /proc/self/mounts || sg_die "no /etc/machine-id and /etc is not private"
+        tr -d - </proc/sys/kernel/random/uuid >/etc/machine-id
+    fi
+    env -u LD_PRELOAD /lib/systemd/systemd-journald >"$SG_WORK/journald.log" 2>&1 &
     SG_JOURNALD_PID=$!
-    sg_wait_for 10 test -S /run/systemd/journal/socket || sg_die "journald did not start"
+    sg_wait_for 10 test -d /run/log/journal ||
+        { cat "$SG_WORK/journald.log"; sg_die "journald did not start"; }
 }
 
 sg_journal_sync() {
