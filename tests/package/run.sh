@@ -128,6 +128,30 @@ check "the programs run" \
 check "the man pages are found by man" \
     sh -c 'man -w supportgrant supportgrantd pam_supportgrant supportgrant.conf >/dev/null'
 
+# Completion as bash runs it, from the installed file.
+groupadd onoffice-support
+complete_words() { # complete_words WORD...: what TAB offers for the last word
+    bash -c 'source /usr/share/bash-completion/bash_completion
+        source /usr/share/bash-completion/completions/supportgrant
+        COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+        _supportgrant; echo "${COMPREPLY[*]}"' complete "$@"
+}
+completion_ok() {
+    local r=0 got
+    expect() {
+        got=$(complete_words "${@:2}")
+        [ "$got" = "$1" ] || { echo "  '${*:2}': offered '$got', expected '$1'"; r=1; }
+    }
+    expect "grant" supportgrant gr
+    expect "1h 2h 4h today 1w 2w 1m permanent" supportgrant grant alice --period ""
+    expect "support" supportgrant --json grant --department su
+    expect "--all" supportgrant revoke --a
+    expect "list revoke restore" supportgrant rights ""
+    expect "alice" supportgrant rights revoke al
+    return $r
+}
+check "bash completion of commands, periods, departments and users" completion_ok
+
 # ---- units --------------------------------------------------------------------------------
 # systemd-analyze verify loads the units in a test manager (no PID 1 needed): it fails on
 # errors and only warns (exit 0) about unknown settings, so any output at all is a failure.
@@ -297,6 +321,7 @@ check "reinstall: one staff group" test "$(getent -s files group onoffice-staff 
 # ---- remove, then purge -------------------------------------------------------------------
 userdel -r jdoe 2>/dev/null
 userdel -r mdev 2>/dev/null
+groupdel onoffice-support
 echo "== dpkg -r"
 dpkg -r supportgrant >"$DPKG_LOG" 2>&1 || { cat "$DPKG_LOG"; sg_die "dpkg -r failed"; }
 check "remove: common-* no longer mention pam_supportgrant" \
