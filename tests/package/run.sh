@@ -128,6 +128,32 @@ check "the programs run" \
 check "the man pages are found by man" \
     sh -c 'man -w supportgrant supportgrantd pam_supportgrant supportgrant.conf >/dev/null'
 
+# The man pages describe what the programs accept: every option and command of --help, every
+# key of the shipped configuration.
+man_text() { MANWIDTH=200 man "$@" 2>/dev/null | col -b; }
+docs_match_code() {
+    local r=0 w page
+    page=$(man_text 1 supportgrant)
+    for w in $(supportgrant --help | grep -oE -- '--[a-z-]+' | sort -u) \
+        $(supportgrant --help | sed -n 's/^  \([a-z]\+\)\( .*\)\?$/\1/p'); do
+        grep -qF -- "$w" <<<"$page" || { echo "  supportgrant(1) does not mention $w"; r=1; }
+    done
+    page=$(man_text 8 supportgrantd)
+    for w in $(supportgrantd --help | grep -oE -- '--[a-z-]+' | sort -u); do
+        grep -qF -- "$w" <<<"$page" || { echo "  supportgrantd(8) does not mention $w"; r=1; }
+    done
+    page=$(man_text 5 supportgrant.conf)
+    for w in $(sed -n 's/^# \([a-z_]\+\) = .*/\1/p' /etc/security/supportgrant.conf); do
+        grep -qE "^ +$w = " <<<"$page" || { echo "  supportgrant.conf(5) does not describe $w"; r=1; }
+    done
+    page=$(man_text 8 pam_supportgrant)
+    for w in conf= debug kbdint_step; do
+        grep -qF -- "$w" <<<"$page" || { echo "  pam_supportgrant(8) does not mention $w"; r=1; }
+    done
+    return $r
+}
+check "man pages mention every option, command and configuration key" docs_match_code
+
 # Completion as bash runs it, from the installed file.
 groupadd onoffice-support
 complete_words() { # complete_words WORD...: what TAB offers for the last word
