@@ -88,7 +88,7 @@ endif
 PAM_TEST_SRC := $(sort $(wildcard tests/pam/test_*.c))
 PAM_TEST_BIN := $(PAM_TEST_SRC:%.c=$(B)/%)
 
-.PHONY: all check check-format format unit deps install uninstall clean demo deb bench fuzz \
+.PHONY: all check check-format check-man format unit deps install uninstall clean demo deb bench fuzz \
         tests-build
 .DEFAULT_GOAL := all
 
@@ -153,6 +153,7 @@ format:
 
 check: deps
 	$(MAKE) check-format
+	$(MAKE) check-man
 	$(MAKE) B=build-asan SANITIZE=1 tests-build
 	tests/run-tests.sh build-asan
 	$(MAKE) B=build tests-build
@@ -160,13 +161,21 @@ check: deps
 
 # ---------------------------------------------------------------------------------------
 # install: the programs, the module and the configuration (kept if already there: it is the
-# administrator's). Packaging files are installed when packaging/ has them.
+# administrator's), then what packaging/ holds: units, journal catalog, tmpfiles.d and
+# sysusers.d entries, the pam-auth-update profile, bash completion, man pages and the sshd
+# example. Installing does not enable anything: see README "Install from the .deb".
 
 INSTALL ?= install
 
+MAN_PAGES := pam_module/pam_supportgrant.8 helper/supportgrant.1 helper/supportgrantd.8 \
+             conf/supportgrant.conf.5
+
 install: $(TARGETS)
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(PAMDIR) \
-		$(DESTDIR)$(SYSCONFDIR)/security $(DESTDIR)$(DOCDIR)
+		$(DESTDIR)$(SYSCONFDIR)/security $(DESTDIR)$(DOCDIR) $(DESTDIR)$(DOCDIR)/examples \
+		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(CATALOGDIR) $(DESTDIR)$(TMPFILESDIR) \
+		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(PAMCONFIGDIR) $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	$(INSTALL) -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/supportgrant
 	$(INSTALL) -m 0755 $(DAEMON) $(DESTDIR)$(SBINDIR)/supportgrantd
 	$(INSTALL) -m 0644 $(MODULE) $(DESTDIR)$(PAMDIR)/pam_supportgrant.so
@@ -176,11 +185,59 @@ install: $(TARGETS)
 		$(INSTALL) -m 0644 conf/supportgrant.conf $(DESTDIR)$(SYSCONFDIR)/security/supportgrant.conf; \
 	fi
 	$(INSTALL) -m 0644 README.md $(DESTDIR)$(DOCDIR)/
+	$(INSTALL) -m 0644 packaging/systemd/supportgrant.socket packaging/systemd/supportgrant.service \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/
+	$(INSTALL) -m 0644 packaging/supportgrant.catalog $(DESTDIR)$(CATALOGDIR)/supportgrant.catalog
+	$(INSTALL) -m 0644 packaging/tmpfiles.conf $(DESTDIR)$(TMPFILESDIR)/supportgrant.conf
+	$(INSTALL) -m 0644 packaging/sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/supportgrant.conf
+	$(INSTALL) -m 0644 packaging/pam-configs/supportgrant $(DESTDIR)$(PAMCONFIGDIR)/supportgrant
+	$(INSTALL) -m 0644 packaging/bash-completion/supportgrant $(DESTDIR)$(BASHCOMPDIR)/supportgrant
+	$(INSTALL) -m 0644 packaging/sshd/supportgrant.conf \
+		$(DESTDIR)$(DOCDIR)/examples/sshd_config.d-supportgrant.conf
+	$(INSTALL) -m 0644 helper/supportgrant.1 $(DESTDIR)$(MANDIR)/man1/
+	$(INSTALL) -m 0644 conf/supportgrant.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	$(INSTALL) -m 0644 pam_module/pam_supportgrant.8 helper/supportgrantd.8 $(DESTDIR)$(MANDIR)/man8/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/supportgrant $(DESTDIR)$(SBINDIR)/supportgrantd \
-		$(DESTDIR)$(PAMDIR)/pam_supportgrant.so
+		$(DESTDIR)$(PAMDIR)/pam_supportgrant.so \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/supportgrant.socket \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/supportgrant.service \
+		$(DESTDIR)$(CATALOGDIR)/supportgrant.catalog $(DESTDIR)$(TMPFILESDIR)/supportgrant.conf \
+		$(DESTDIR)$(SYSUSERSDIR)/supportgrant.conf $(DESTDIR)$(PAMCONFIGDIR)/supportgrant \
+		$(DESTDIR)$(BASHCOMPDIR)/supportgrant $(DESTDIR)$(MANDIR)/man1/supportgrant.1 \
+		$(DESTDIR)$(MANDIR)/man5/supportgrant.conf.5 $(DESTDIR)$(MANDIR)/man8/pam_supportgrant.8 \
+		$(DESTDIR)$(MANDIR)/man8/supportgrantd.8
 	rm -rf $(DESTDIR)$(DOCDIR)
+
+# ---------------------------------------------------------------------------------------
+# Packaging (issue 5): the Debian package and the man page check.
+#
+#   make deb         supportgrant_$(VERSION)_<arch>.deb in the top directory, from a clean clone
+#   make check-man   mandoc -T lint on every man page (part of make check)
+#
+# packaging/debian is copied to ./debian (ignored by git, removed by make clean) for the build;
+# debian/rules builds into build-deb/ with the Debian build flags. No dpkg-buildpackage:
+# it would put the .deb and .changes in the parent directory, shared with other checkouts.
+
+DEB_ARCH := $(shell dpkg-architecture -qDEB_HOST_ARCH 2>/dev/null)
+DEB_FILE := supportgrant_$(VERSION)_$(DEB_ARCH).deb
+
+deb:
+	rm -rf debian && cp -a packaging/debian debian
+	@v=$$(dpkg-parsechangelog -l debian/changelog -S Version); [ "$$v" = "$(VERSION)" ] || \
+		{ echo "deb: packaging/debian/changelog says $$v, Makefile VERSION is $(VERSION)"; exit 1; }
+	dpkg-checkbuilddeps
+	rm -f $(DEB_FILE)
+	SG_DEB_DESTDIR=$(CURDIR) debian/rules binary
+	@echo "deb: $(DEB_FILE)"
+	@lintian --tag-display-limit 0 $(DEB_FILE) || true
+
+check-man:
+	@set -e; for m in $(MAN_PAGES); do \
+		out=$$(mandoc -T lint $$m 2>&1) || true; \
+		if [ -n "$$out" ]; then echo "$$out"; echo "check-man: $$m is not lint-clean"; exit 1; fi; \
+	done; echo "check-man: ok"
 
 # ---------------------------------------------------------------------------------------
 
@@ -189,7 +246,7 @@ DEB_BUILD_DEPS := build-essential pkg-config libpam0g-dev libsystemd-dev libsqli
 DEB_TEST_DEPS  := libcmocka-dev libpam-wrapper libnss-wrapper libpamtest0-dev pamtester \
                   clang clang-format valgrind sqlite3 tzdata systemd openssh-server \
                   openssh-client openssh-sftp-server rsync util-linux procps passwd \
-                  libpam-modules libpam-runtime iproute2 psmisc
+                  libpam-modules libpam-runtime iproute2 psmisc bash-completion
 DEB_PKG_DEPS   := debhelper devscripts lintian mandoc fakeroot dpkg-dev hyperfine
 DEB_DEPS       := $(DEB_BUILD_DEPS) $(DEB_TEST_DEPS) $(DEB_PKG_DEPS)
 
@@ -208,7 +265,7 @@ deps:
 	fi
 
 clean:
-	rm -rf build build-* debian
+	rm -rf build build-* debian supportgrant_$(VERSION)_*.deb supportgrant-dbgsym_$(VERSION)_*.deb
 
 -include $(COMMON_OBJ:.o=.d) $(B)/pam_module/pam_supportgrant.d \
 	$(HELPER_CLI_SRC:%.c=$(B)/%.d) $(HELPER_DAEMON_SRC:%.c=$(B)/%.d) \
