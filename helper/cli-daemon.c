@@ -91,10 +91,17 @@ static int error_reply(const struct cli *cli, const char *error, json_object *pa
                         "one.\n",
                         when, by ? by : "?");
         } else if (streq(name, "CodeExpired")) {
+                const char *raw = cli_json_string(params, "validity");
+                _cleanup_free_ char *sent = isempty(raw) ? NULL : cli_sanitize(raw);
                 char validity[64];
 
                 cli_format_time(cli, cli_json_string(params, "created"), when, sizeof(when));
-                if (sg_duration_format(&cli->config.code_validity, validity, sizeof(validity)) < 0)
+                /* The daemon's code_validity is the one that counts; ours only if it did not
+                 * say (an older daemon). */
+                if (sent)
+                        (void)snprintf(validity, sizeof(validity), "%s", sent);
+                else if (sg_duration_format(&cli->config.code_validity, validity,
+                                            sizeof(validity)) < 0)
                         strcpy(validity, "code_validity");
                 fprintf(stderr,
                         "supportgrant: it was made %s and codes work for %s; ask for a new "
