@@ -29,6 +29,8 @@ ln -sf /usr/share/zoneinfo/Europe/Berlin /etc/localtime
 echo Europe/Berlin >/etc/timezone
 unset TZ
 export LC_ALL=C
+# The tools the test users run must be the system's (a root-only ~/.pyenv shim would not do).
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 groupadd onoffice-staff
 groupadd onoffice-support
@@ -41,7 +43,8 @@ useradd -r -M -s /usr/sbin/nologin svc
 
 T=$SG_WORK/daemon
 mkdir -p "$T/lib" "$T/run" "$T/out"
-chmod 0755 "$T" "$T/run" "$T/out"
+chmod 0755 "$T" "$T/run"
+chmod 1777 "$T/out" # scratch for the test users
 chmod 0700 "$T/lib" # as in SPEC §3: root's, nobody else may even look inside
 SOCK=$T/run/socket
 DB=$T/lib/supportgrant.db
@@ -393,7 +396,7 @@ REASON="Customer ticket 4711: invoices do not print"
 pam_login() {
     WHO=pamtester CMD="pamtester sgtest $1 acct_mgmt open_session close_session"
     set +e
-    OUT=$(printf '%s\n' "$REASON" | ASAN_OPTIONS=detect_leaks=0 LD_PRELOAD="$PAM_PRELOAD" \
+    OUT=$(printf '%s\n' "$REASON" | ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0 LD_PRELOAD="$PAM_PRELOAD" \
         pamtester -v -I rhost="$2" sgtest "$1" acct_mgmt open_session close_session 2>&1)
     RC=$?
     set -e
@@ -433,3 +436,323 @@ pam_login mdev 192.0.2.9
 t "PAM: after 'supportgrant revoke --user mdev' the login is denied again" '[[ $RC != 0 && $OUT == *"not activated"* ]]'
 n_journal=$(sg_journal SUPPORTGRANT_EVENT=login-accepted SUPPORTGRANT_USER=mdev | jq -s 'length')
 t "journal: one login-accepted entry for mdev" '[[ $n_journal == 1 ]]'
+
+# ---- history and logins: the default window and the filters ----------------------------------
+
+# Records from the past, as months of use would leave them: one 7 months old (outside the
+# default 6-month retention window), one 5 months old (inside). Written straight into the
+# database by the test (as root); the daemon prunes only at start and every 6 hours.
+now=$(date +%s)
+old7=$(date -d '7 months ago' +%s)
+old5=$(date -d '5 months ago' +%s)
+sqlite3 "$DB" >/dev/null <<SQL
+PRAGMA busy_timeout = 5000;
+INSERT INTO grants (id, kind, target, export, period, granted_at, expires_at, granted_by, via, note)
+  VALUES (1001, 'user', 'jdoe', 0, '1h', $old7, $old7 + 3600, 'alice', 'cli', 'seven months'),
+         (1002, 'department', 'support', 1, '2h', $old5, $old5 + 7200, 'bob', 'code', 'five months');
+INSERT INTO logins (id, user, time, outcome, reason, service, rhost, grant_ids, ended_at, end_kind)
+  VALUES (2001, 'jdoe', $old7 + 60, 'accepted', 'old login seven', 'sshd', '198.51.100.1', '1001', $old7 + 600, 'closed'),
+         (2002, 'jdoe', $old5 + 60, 'accepted', 'old login five', 'sshd', '198.51.100.2', '1002', $old5 + 600, 'terminated');
+SQL
+
+as alice history --json
+t "history (default window = retention): the 5-month-old grant, not the 7-month-old one" \
+    '[[ $RC == 0 ]] && j "map(.id) | index(1002)" | grep -qv null && [[ $(j "map(.id) | index(1001)") == null ]]'
+t "history --json: newest first, the old grant last and expired" \
+    '[[ $(j ".[-1] | [.id,.state,.via,.granted_by,.note,.export] | map(tostring) | join(\" \")") == "1002 expired code bob five months true" ]] &&
+     [[ $(j "map(.granted_at) | . == (sort | reverse)") == true ]]'
+t "history --json: revoked grants carry revoked_at and revoked_by" \
+    '[[ $(j ".[] | select(.id == $mdev_grant) | [.state,.revoked_by] | join(\" \")") == "revoked alice" ]]'
+as alice history --since "8 months" --json
+t "history --since \"8 months\": the 7-month-old grant too" '[[ $RC == 0 && $(j "map(.id) | index(1001)") != null ]]'
+as alice history --since "$(date -d '6 days ago' +%F)" --json
+t "history --since YYYY-MM-DD (6 days ago): only today's grants" \
+    '[[ $RC == 0 && $(j "map(.id) | index(1002)") == null && $(j "map(select(.granted_at < \"$(date -u -d @$((now - 86400)) +%FT%TZ)\")) | length") == 0 && $(j length) -gt 10 ]]'
+as alice history --until "$(date -d '1 month ago' '+%F %H:%M')" --json
+t "history --until \"YYYY-MM-DD HH:MM\" a month ago: only the 5-month-old grant" \
+    '[[ $RC == 0 && $(j "map(.id) | join(\",\")") == 1002 ]]'
+as alice history --since "$(date -u -d @$((old7 - 60)) +%FT%TZ)" --until "$(date -u -d @$((old7 + 60)) +%FT%TZ)" --json
+t "history --since/--until in RFC 3339: exactly the grant in between" \
+    '[[ $RC == 0 && $(j "map(.id) | join(\",\")") == 1001 ]]'
+as alice history --since 2w --until 1w
+t "history with an empty window (human): says so" \
+    '[[ $RC == 0 && $OUT == "No grants were made in this time window." ]]'
+as alice history
+t "history (human): columns, the department as dept:support, state and who revoked" \
+    '[[ $(head -1 <<<"$OUT") == ID*TARGET*EXPORT*PERIOD*GRANTED*EXPIRES*STATE*REVOKED*BY*VIA*NOTE ]] &&
+     [[ $(grep "^1002 " <<<"$OUT") == *"dept:support "*" yes "*" 2h "*" expired "*" bob "*" code "*"five months" ]] &&
+     [[ $(grep "^$mdev_grant " <<<"$OUT") == *" revoked "*" by alice "* ]]'
+as alice history --since 1w --until 2w
+t "history --since later than --until: exit 2" '[[ $RC == 2 && $ERR == *"--since must be earlier than --until"* ]]'
+as alice history --since yesterdayish
+t "history --since nonsense: exit 2, says what WHEN may be" '[[ $RC == 2 && $ERR == *"RFC 3339"* ]]'
+
+as alice logins --json
+t "logins (default window): the 5-month-old login, not the 7-month-old one" \
+    '[[ $RC == 0 && $(j "map(.id) | index(2002)") != null && $(j "map(.id) | index(2001)") == null ]]'
+t "logins --json: a terminated session says so" \
+    '[[ $(j ".[] | select(.id == 2002) | [.end,.reason,(.grant_ids|map(tostring)|join(\",\"))] | join(\"|\")") == "terminated|old login five|1002" ]]'
+as alice logins --since "8 months" --user jdoe --json
+t "logins --since \"8 months\" --user jdoe: both old logins of jdoe, none of mdev" \
+    '[[ $RC == 0 && $(j "map(.id) | join(\",\")") == 2002,2001 ]]'
+as alice logins --since 1d --json
+t "logins --since 1d: only today's (mdev's three attempts)" \
+    '[[ $RC == 0 && $(j "map(.user) | unique | join(\",\")") == mdev && $(j length) == 3 ]]'
+as alice logins --until 1d --user mdev
+t "logins --user mdev --until 1d (human): none, says so" '[[ $RC == 0 && $OUT == "No logins of mdev in this time window." ]]'
+as alice logins --user mdev --limit 1 --json
+t "logins --limit 1: the newest only" '[[ $RC == 0 && $(j length) == 1 && $(j ".[0].rhost") == 192.0.2.9 ]]'
+as alice logins --user 'bad name'
+t "logins --user with an invalid name: exit 2" '[[ $RC == 2 ]]'
+
+# Restarted, the daemon prunes what is older than the retention.
+stop_daemon
+start_daemon
+as alice history --since 1y --json
+t "after a restart the 7-month-old grant is pruned, the 5-month-old one kept" \
+    '[[ $RC == 0 && $(j "map(.id) | index(1001)") == null && $(j "map(.id) | index(1002)") != null ]]'
+as alice logins --since 1y --json
+t "after a restart the 7-month-old login is pruned, the 5-month-old one kept" \
+    '[[ $RC == 0 && $(j "map(.id) | index(2001)") == null && $(j "map(.id) | index(2002)") != null ]]'
+
+# ---- activation codes ------------------------------------------------------------------------
+
+as jdoe request --period 2h --note "ticket 99" --json
+code=$(j .code)
+code_created=$(epoch "$(j .created)")
+t "request (staff, --json): the code, the command to send, what it carries" \
+    '[[ $RC == 0 && $code == SG1-* && $(j .command) == "supportgrant activate $code" ]] &&
+     [[ $(j "[.kind,.target,.period,.export,.note] | map(tostring) | join(\"|\")") == "user|jdoe|2h|false|ticket 99" ]] &&
+     (( $(date +%s) - $(epoch "$(j .created)") <= 5 ))'
+as jdoe request --department support --period 1w --export
+t "request (human): the code and the line to send" \
+    '[[ $RC == 0 && $(sed -n 1p <<<"$OUT") == "Activation code for department support (1 week, data export allowed):" ]] &&
+     [[ $(sed -n 4p <<<"$OUT") == "  supportgrant activate SG1-"* ]]'
+dept_code=$(sed -n 2p <<<"$OUT" | tr -d ' ')
+
+n_before=$(sqlite3 "$DB" 'SELECT count(*) FROM grants')
+as alice activate "$code"
+t "activate without --yes and no terminal: exit 2, shows what it would grant, activates nothing" \
+    '[[ $RC == 2 && $OUT == "This code activates support access for user jdoe for 2 hours (counted from now), data export: not allowed."* ]] &&
+     [[ $OUT == *"Note: ticket 99"* && $ERR == *"pass --yes"* && $(sqlite3 "$DB" "SELECT count(*) FROM grants") == "$n_before" ]]'
+sleep 2 # so that "counted from the redemption" differs from "counted from the request"
+as alice activate "$code" --yes --json
+t "activate --yes --json: a grant via code, granted by the redeemer, with the code's note" \
+    '[[ $RC == 0 && $(j "[.kind,.target,.period,.export,.via,.granted_by,.note,.state] | map(tostring) | join(\"|\")") == "user|jdoe|2h|false|code|alice|ticket 99|active" ]]'
+code_grant=$(j .id)
+t "activate: the period counts from the redemption, not from the request" \
+    '(( $(epoch "$(j .expires_at)") == $(epoch "$(j .granted_at)") + 7200 )) &&
+     (( $(epoch "$(j .granted_at)") >= code_created + 2 ))'
+as alice list --json
+t "list: the grant from the code shows via code" \
+    '[[ $(j ".[] | select(.id == $code_grant) | .via") == code ]]'
+as bob activate "$code" --yes
+t "a used code is refused (exit 1), saying when and by whom it was used" \
+    '[[ $RC == 1 && $ERR == *"already used at "*" by alice"* && $ERR == *"used "*" by alice; each code works once"* ]]'
+# One character changed: the checksum catches it, in the CLI and in the daemon.
+i=12
+c=${dept_code:$i:1}
+[ "$c" = 7 ] && r=8 || r=7
+bad=${dept_code:0:$i}$r${dept_code:$((i + 1))}
+as alice activate "$bad" --yes
+t "a code with one character changed is refused (exit 1): mistyped, checksum" \
+    '[[ $bad != "$dept_code" && $RC == 1 && $ERR == *"is mistyped (its checksum does not match)"* ]]'
+varlink() { # varlink JSON: one raw call on the socket as alice; prints the reply
+    setpriv --reuid=alice --regid=alice --init-groups -- python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.settimeout(10); s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode() + b"\0"); buf = b""
+while not buf.endswith(b"\0"):
+    d = s.recv(65536)
+    if not d: break
+    buf += d
+print(buf.rstrip(b"\0").decode())' "$SOCK" "$1"
+}
+OUT=$(varlink '{"method":"io.supportgrant.Activate","parameters":{"code":"'"$bad"'"}}')
+t "the daemon itself refuses the mistyped code (CodeInvalid), whatever the client" \
+    '[[ $(j .error) == io.supportgrant.CodeInvalid && $(j .parameters.message) == *checksum* ]]'
+as jdoe activate "$dept_code" --yes
+t "staff redeeming a code: exit 77 (no one grants themselves)" \
+    '[[ $RC == 77 && $ERR == *"jdoe is a staff account"* ]]'
+as svc activate "$dept_code" --yes
+t "a service account redeeming a code: exit 77 naming the right" \
+    '[[ $RC == 77 && $ERR == *"svc lacks the right to activate"* ]]'
+as alice activate "https://support.example.com/activate/$dept_code" --yes --json
+t "a URL whose last path segment is the code is accepted" \
+    '[[ $RC == 0 && $(j "[.kind,.target,.period,.export,.via] | map(tostring) | join(\"|\")") == "department|support|1w|true|code" ]]'
+as mdev request --period 4h --json
+url="https://support.example.com/redeem?lang=de&code=$(j .code)&x=1"
+as bob activate "$url" --yes
+t "a URL with a code= parameter is accepted (human output)" \
+    '[[ $RC == 0 && $OUT == *"Support access activated for mdev (grant "*") until "*" (in 4h), data export: not allowed." ]]'
+# On a terminal the customer confirms; "y" activates.
+as jdoe request --period 1h --json
+tty_code=$(j .code)
+set +e
+OUT=$(printf 'y\n' | setpriv --reuid=alice --regid=alice --init-groups -- \
+    script -qec "$SG activate $tty_code" /dev/null 2>&1)
+RC=$?
+set -e
+t "activate on a terminal asks 'Activate? [y/N]' and activates on y" \
+    '[[ $RC == 0 && $OUT == *"Activate? [y/N]"* && $OUT == *"Support access activated for jdoe"* ]]'
+as alice revoke --user mdev
+as alice revoke --department support
+
+# An expired code: code_validity shortened to 2 seconds and the daemon reloaded (SIGHUP).
+as jdoe request --json
+old_code=$(j .code)
+write_conf 'code_validity = 2s
+'
+kill -HUP "$DAEMON"
+sleep 3
+as alice activate "$old_code" --yes
+t "an expired code is refused (exit 1): when it was made, how long codes work" \
+    '[[ $RC == 1 && $ERR == *"has expired"* && $ERR == *"codes work for 2 seconds"* ]]'
+OUT=$(varlink '{"method":"io.supportgrant.Activate","parameters":{"code":"'"$old_code"'"}}')
+t "the daemon's CodeExpired error carries created and its own code_validity" \
+    '[[ $(j .error) == io.supportgrant.CodeExpired && $(j .parameters.validity) == "2 seconds" && $(j .parameters.created) == *Z ]]'
+write_conf
+kill -HUP "$DAEMON"
+sleep 0.5
+as alice activate "$old_code" --yes --conf "$CONF"
+t "with the validity back at 7 days the same code works" '[[ $RC == 0 ]]'
+as alice revoke --user jdoe
+
+# ---- hostile clients ---------------------------------------------------------------------------
+
+# One process (as the service account: anyone may connect) keeps these open at once: garbage,
+# a message over 64 KiB, a silent connection, half a request, a client that pipelines requests
+# and never reads, and 300 idle connections (more than the daemon's limit). Meanwhile a
+# customer's CLI call must be answered promptly.
+cat >"$T/hostile.py" <<'EOP'
+import json, os, socket, sys, time
+
+path, ready, report = sys.argv[1:4]
+
+def conn():
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(10)
+    s.connect(path)
+    return s
+
+def reply(s):
+    """The first message the daemon sends, and whether it then hangs up."""
+    buf, state = b"", "timeout"
+    try:
+        while True:
+            d = s.recv(65536)
+            if not d:
+                state = "closed"
+                break
+            buf += d
+    except socket.timeout:
+        state = "open" if b"\0" in buf else "timeout"
+    except ConnectionResetError:
+        state = "closed"
+    return buf.split(b"\0")[0], state
+
+out = {}
+g = conn()
+g.sendall(b"\x00\xffnot json at all\x01\0")
+msg, state = reply(g)
+out["garbage"] = [json.loads(msg).get("error") if msg else None, state]
+
+big = conn()
+try:
+    big.sendall(b'{"method":"io.supportgrant.Ping","parameters":{"x":"' + b"A" * (70 * 1024))
+except (BrokenPipeError, ConnectionResetError):
+    pass
+msg, state = reply(big)
+out["oversized"] = [json.loads(msg).get("error") if msg else None,
+                    json.loads(msg)["parameters"].get("message") if msg else None, state]
+
+keep = []
+silent = conn(); keep.append(silent)
+half = conn(); half.sendall(b'{"method":"io.supportgrant.Li'); keep.append(half)
+flood = conn(); flood.setblocking(False); keep.append(flood)
+sent = 0
+try:
+    for _ in range(20000):
+        flood.send(b'{"method":"io.supportgrant.Ping"}\0')
+        sent += 1
+except BlockingIOError:
+    pass
+out["flood_sent"] = sent
+for _ in range(300):
+    try:
+        keep.append(conn())
+    except OSError as e:
+        out.setdefault("connect_errors", []).append(str(e))
+        break
+with open(report, "w") as f:
+    json.dump(out, f)
+open(ready, "w").close()
+time.sleep(60)
+EOP
+rm -f "$T/hostile.ready"
+setpriv --reuid=svc --regid=svc --init-groups -- \
+    python3 "$T/hostile.py" "$SOCK" "$T/out/hostile.ready" "$T/out/hostile.json" &
+HOSTILE=$!
+sg_wait_for 30 test -e "$T/out/hostile.ready" || sg_die "the hostile client did not get ready"
+OUT=$(cat "$T/out/hostile.json")
+t "garbage: the daemon answers with an error and hangs up" \
+    '[[ $(j ".garbage | join(\" \")") == "org.varlink.service.InvalidParameter closed" ]]'
+t "a message over 64 KiB: refused as too large and the connection closed" \
+    '[[ $(j ".oversized[0]") == org.varlink.service.InvalidParameter && $(j ".oversized[1]") == *"larger than 65536 bytes"* && $(j ".oversized[2]") == closed ]]'
+start=$(date +%s%N)
+as alice list --json
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+t "with silent, half-sent, flooding and 300 idle connections open, a customer is answered (${ms} ms)" \
+    '[[ $RC == 0 && $(j type) == array ]] && (( ms < 3000 ))'
+as root status --json
+t "...and root too" '[[ $RC == 0 && $(j .may_activate) == true ]]'
+kill "$HOSTILE" 2>/dev/null || true
+wait "$HOSTILE" 2>/dev/null || true
+t "the daemon is still running" 'kill -0 "$DAEMON"'
+
+# ---- the CLI never opens the database --------------------------------------------------------
+
+t "the database directory is root's and 0700: a customer cannot even look inside" \
+    '[[ $(stat -c "%U %a" "$T/lib") == "root 700" ]] && ! setpriv --reuid=alice --regid=alice --init-groups -- test -e "$DB"'
+# Everything above worked for alice, bob and the staff through the daemon alone; strace shows it.
+export ASAN_OPTIONS_SAVED=$ASAN_OPTIONS
+for who in alice root; do
+    rm -f "$T/strace.log"
+    set +e
+    if [ "$who" = root ]; then
+        ASAN_OPTIONS=detect_leaks=0 strace -f -qq -o "$T/strace.log" -e trace=%file,connect \
+            "$SG" history --json >/dev/null 2>&1
+    else
+        ASAN_OPTIONS=detect_leaks=0 strace -f -qq -o "$T/strace.log" -e trace=%file,connect \
+            setpriv --reuid=alice --regid=alice --init-groups -- "$SG" history --json >/dev/null 2>&1
+    fi
+    RC=$?
+    set -e
+    OUT=$(grep -F -e "$DB" -e supportgrant.db "$T/strace.log" || true)
+    ERR=
+    t "strace: 'supportgrant history' as $who talks to the socket and never touches the database" \
+        '[[ $RC == 0 && -z $OUT ]] && grep -qF "connect(" "$T/strace.log" && grep -F "connect(" "$T/strace.log" | grep -qF "$SOCK"'
+done
+
+# ---- make install: no setuid -------------------------------------------------------------------
+
+make -s -j2 -C "$SG_TOP" B="$T/build" install DESTDIR="$T/inst" >"$T/install.log" 2>&1 ||
+    { cat "$T/install.log"; sg_die "make install failed"; }
+OUT=$(find "$T/inst" -perm /6000)
+t "make install: no file with a setuid or setgid bit" '[[ -z $OUT ]]'
+t "make install: /usr/bin/supportgrant is root's, 0755" \
+    '[[ $(stat -c "%U %a" "$T/inst/usr/bin/supportgrant") == "root 755" ]]'
+
+# ---- the end: the daemon stops cleanly, with nothing from the sanitizers -------------------------
+
+stop_daemon
+if grep -q 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error' "$T/daemon.log"; then
+    cat "$T/daemon.log"
+    WHO=supportgrantd CMD=stop OUT= ERR= RC=
+    fail "supportgrantd reported a sanitizer error"
+else
+    ok "supportgrantd stopped without a sanitizer report"
+fi
+
+echo "$((n - nfail)) passed, $nfail failed"
+[ "$nfail" = 0 ]
