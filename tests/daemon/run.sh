@@ -189,7 +189,6 @@ t "list --json: the periods as granted" \
 
 # Human output: the sentence a customer reads, local time with zone and relative expiry.
 as alice grant jdoe --period 2h --export --note "ticket 4711"
-id_2h=9
 exp=$(( $(date +%s) + 7200 ))
 t "grant (human): says for whom, the grant id, until when in local time, export allowed" \
     '[[ $RC == 0 && $OUT == "Support access activated for jdoe (grant 9) until "* ]] &&
@@ -689,7 +688,7 @@ with open(report, "w") as f:
 open(ready, "w").close()
 time.sleep(60)
 EOP
-rm -f "$T/hostile.ready"
+rm -f "$T/out/hostile.ready"
 setpriv --reuid=svc --regid=svc --init-groups -- \
     python3 "$T/hostile.py" "$SOCK" "$T/out/hostile.ready" "$T/out/hostile.json" &
 HOSTILE=$!
@@ -714,9 +713,10 @@ t "the daemon is still running" 'kill -0 "$DAEMON"'
 
 t "the database directory is root's and 0700: a customer cannot even look inside" \
     '[[ $(stat -c "%U %a" "$T/lib") == "root 700" ]] && ! setpriv --reuid=alice --regid=alice --init-groups -- test -e "$DB"'
-# Everything above worked for alice, bob and the staff through the daemon alone; strace shows it.
-export ASAN_OPTIONS_SAVED=$ASAN_OPTIONS
-for who in alice root; do
+# Everything above worked for alice, bob and the staff through the daemon alone (the check just
+# above shows they could not have opened the database); strace shows it also for root, who could.
+# LeakSanitizer does not run under ptrace, hence detect_leaks=0 there.
+for who in $(command -v strace >/dev/null && echo alice root); do
     rm -f "$T/strace.log"
     set +e
     if [ "$who" = root ]; then
@@ -733,6 +733,7 @@ for who in alice root; do
     t "strace: 'supportgrant history' as $who talks to the socket and never touches the database" \
         '[[ $RC == 0 && -z $OUT ]] && grep -qF "connect(" "$T/strace.log" && grep -F "connect(" "$T/strace.log" | grep -qF "$SOCK"'
 done
+command -v strace >/dev/null || echo "# strace is not installed: the 0700 directory check above stands alone"
 
 # ---- make install: no setuid -------------------------------------------------------------------
 
