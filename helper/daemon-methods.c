@@ -188,7 +188,14 @@ static int authorize(struct conn *c, const struct caller *who, enum sg_action a)
         if (sg_authorize(&who->authz, a, &missing) >= 0)
                 return 0;
         log_notice("refused %s: lacks %s", who->name, sg_missing_to_string(missing));
-        if (missing == SG_MISSING_RIGHT_TO_ACTIVATE)
+        if (missing == SG_MISSING_RIGHT_TO_ACTIVATE && !who->authz.known)
+                /* No name, so no "rights restore NAME" that could help. */
+                (void)conn_errorf(c, ERR("PermissionDenied"), "missing",
+                                  json_object_new_string("activate"),
+                                  "%s has no user name on this host, and only known users may "
+                                  "activate support access",
+                                  who->name);
+        else if (missing == SG_MISSING_RIGHT_TO_ACTIVATE)
                 (void)conn_errorf(c, ERR("PermissionDenied"), "missing",
                                   json_object_new_string("activate"),
                                   "%s lacks the right to activate support access; root can give "
