@@ -299,6 +299,26 @@ as svc list --json
 t "service account after rights restore: list works" '[[ $RC == 0 && $(j type) == array ]]'
 as root rights revoke svc
 
+# A uid without a passwd entry holds nothing, and is not told to ask for "rights restore".
+as_uid() { # as_uid UID ARGS...
+    WHO="uid $1" CMD="supportgrant ${*:2}"
+    set +e
+    setpriv --reuid="$1" --regid="$1" --clear-groups -- "$SG" "${@:2}" >"$T/stdout" 2>"$T/stderr" </dev/null
+    RC=$?
+    set -e
+    OUT=$(cat "$T/stdout")
+    ERR=$(cat "$T/stderr")
+}
+as_uid 54321 grant jdoe
+t "a uid unknown to NSS: grant exits 77, says it has no user name" \
+    '[[ $RC == 77 && $ERR == "supportgrant: uid 54321 has no user name on this host, and only known users may activate support access" ]]'
+as_uid 54321 status
+t "a uid unknown to NSS: status says it may not activate, without a command that cannot work" \
+    '[[ $RC == 0 && $OUT == "You may not activate support access (your uid has no user name on this host)." ]]'
+as root rights revoke svc --json
+t "rights revoke --json: the user's right as it now stands" \
+    '[[ $RC == 0 && $(j "[.user,.uid,.holds,.source,.changed_by] | map(tostring) | join(\" \")") == "svc $(id -u svc) false revoked root" ]]'
+
 as alice status
 t "customer status: may activate, with the numbers" \
     '[[ $RC == 0 && $(head -1 <<<"$OUT") == "You may activate support access." && $OUT == *"Active grants: "*", open staff sessions: 0" ]]'
