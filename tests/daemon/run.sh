@@ -60,7 +60,11 @@ write_conf
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}:abort_on_error=0
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-SG=$B/supportgrant
+# The test users run a copy in the sandbox: the build directory may sit where they cannot
+# reach it (a clone under /root).
+mkdir -p "$T/bin"
+install -m 0755 "$B/supportgrant" "$T/bin/supportgrant"
+SG=$T/bin/supportgrant
 
 DAEMON=
 start_daemon() {
@@ -569,6 +573,24 @@ as bob activate "$code" --yes
 used_at=$(sqlite3 "$DB" "SELECT used_at FROM used_codes WHERE grant_id = $code_grant")
 t "a used code is refused (exit 1), saying when and by whom it was used" \
     '[[ $RC == 1 && $ERR == "supportgrant: this activation code was already used $(local_time "$used_at") ("*") by alice; each code works once, ask for a new one." ]]'
+# Two customers redeem the same code at the same moment: exactly one of them gets the grant.
+as jdoe request --json
+race_code=$(j .code)
+race_pids=()
+for u in alice bob; do
+    setpriv --reuid=$u --regid=$u --init-groups -- "$SG" activate "$race_code" --yes --json \
+        >"$T/out/race.$u" 2>&1 </dev/null &
+    race_pids+=($!)
+done
+race_rc=0
+for pid in "${race_pids[@]}"; do
+    wait "$pid" || race_rc=$((race_rc + 1))
+done
+OUT=$(cat "$T/out/race.alice" "$T/out/race.bob") ERR= RC=$race_rc
+t "one code redeemed twice at once: one grant, one 'already used'" \
+    '[[ $race_rc == 1 && $(grep -c "already used" <<<"$OUT") == 1 && $(sqlite3 "$DB" "SELECT count(*) FROM used_codes uc JOIN grants g ON g.id = uc.grant_id WHERE g.via = \"code\"") == 2 ]]'
+as alice revoke --user jdoe
+
 # One character changed: the checksum catches it, in the CLI and in the daemon.
 i=12
 c=${dept_code:$i:1}
