@@ -57,15 +57,54 @@ int cli_connect(const struct cli *cli, sg_varlink_client **ret)
         return 0;
 }
 
+/* The two code errors in the caller's time zone, in one sentence each (the daemon's message
+ * has the times in UTC). */
+static void code_error(const struct cli *cli, const char *name, json_object *params)
+{
+        char when[SG_TIME_HUMAN_MAX + 64];
+
+        if (streq(name, "CodeUsed")) {
+                _cleanup_free_ char *by = cli_sanitize(cli_json_string(params, "used_by"));
+
+                cli_format_expiry(cli, cli_json_string(params, "used_at"), true, when,
+                                  sizeof(when));
+                fprintf(stderr,
+                        "supportgrant: this activation code was already used %s by %s; each "
+                        "code works once, ask for a new one.\n",
+                        when, by ? by : "?");
+        } else {
+                const char *raw = cli_json_string(params, "validity");
+                _cleanup_free_ char *sent = isempty(raw) ? NULL : cli_sanitize(raw);
+                char validity[64];
+
+                cli_format_time(cli, cli_json_string(params, "created"), when, sizeof(when));
+                /* The daemon's code_validity is the one that counts; ours only if it did not
+                 * say (an older daemon). */
+                if (sent)
+                        (void)snprintf(validity, sizeof(validity), "%s", sent);
+                else if (sg_duration_format(&cli->config.code_validity, validity,
+                                            sizeof(validity)) < 0)
+                        strcpy(validity, "code_validity");
+                fprintf(stderr,
+                        "supportgrant: this activation code was made %s and codes work for %s: "
+                        "it has expired; ask for a new one.\n",
+                        when, validity);
+        }
+}
+
 /* Prints an error reply and picks the errno that becomes the exit status. */
 static int error_reply(const struct cli *cli, const char *error, json_object *params)
 {
         const char *name = error, *message = cli_json_string(params, "message");
         _cleanup_free_ char *text = NULL;
-        char when[SG_TIME_HUMAN_MAX + 64];
 
         if (strneq(name, ERROR_PREFIX, strlen(ERROR_PREFIX)))
                 name = error + strlen(ERROR_PREFIX);
+
+        if (streq(name, "CodeUsed") || streq(name, "CodeExpired")) {
+                code_error(cli, name, params);
+                return -EREMOTEIO;
+        }
 
         if (!isempty(message))
                 text = cli_sanitize(message);
@@ -80,27 +119,6 @@ static int error_reply(const struct cli *cli, const char *error, json_object *pa
 
         if (streq(name, "PermissionDenied"))
                 return -CLI_E_DENIED;
-
-        if (streq(name, "CodeUsed")) {
-                _cleanup_free_ char *by = cli_sanitize(cli_json_string(params, "used_by"));
-
-                cli_format_expiry(cli, cli_json_string(params, "used_at"), true, when,
-                                  sizeof(when));
-                fprintf(stderr,
-                        "supportgrant: it was used %s by %s; each code works once, ask for a new "
-                        "one.\n",
-                        when, by ? by : "?");
-        } else if (streq(name, "CodeExpired")) {
-                char validity[64];
-
-                cli_format_time(cli, cli_json_string(params, "created"), when, sizeof(when));
-                if (sg_duration_format(&cli->config.code_validity, validity, sizeof(validity)) < 0)
-                        strcpy(validity, "code_validity");
-                fprintf(stderr,
-                        "supportgrant: it was made %s and codes work for %s; ask for a new "
-                        "one.\n",
-                        when, validity);
-        }
         return -EREMOTEIO;
 }
 

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 
 #include "cli.h"
+#include "names.h"
 #include "timeutil.h"
 
 int cli_cmd_status(struct cli *cli)
@@ -42,6 +43,10 @@ int cli_cmd_status(struct cli *cli)
 
         if (cli_json_bool(p, "may_activate"))
                 printf("You may activate support access.\n");
+        else if (!sg_name_is_valid(strempty(cli_json_string(p, "user"))))
+                /* The daemon calls a uid without a passwd entry "uid 1234". */
+                printf("You may not activate support access (your uid has no user name on this "
+                       "host).\n");
         else {
                 user = cli_sanitize(cli_json_string(p, "user"));
                 printf("You may not activate support access (ask root: supportgrant rights restore "

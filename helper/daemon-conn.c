@@ -263,9 +263,12 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
                 r = conn_read(c);
         if (r >= 0 && !c->dead && (revents & EPOLLOUT))
                 r = conn_write(c);
-        /* Replies of a client that is going away are flushed best-effort, never waited for. */
         if (!c->dead && c->out_len > 0)
                 (void)conn_write(c);
+        /* Replies of a client that is going away (the error that says why we hang up on it)
+         * are flushed best-effort, never waited for. */
+        if (c->dead && c->out_len > 0)
+                (void)send(c->fd, c->out, c->out_len, MSG_DONTWAIT | MSG_NOSIGNAL);
         if (r < 0 || c->dead)
                 conn_free(c);
         else

@@ -188,7 +188,14 @@ static int authorize(struct conn *c, const struct caller *who, enum sg_action a)
         if (sg_authorize(&who->authz, a, &missing) >= 0)
                 return 0;
         log_notice("refused %s: lacks %s", who->name, sg_missing_to_string(missing));
-        if (missing == SG_MISSING_RIGHT_TO_ACTIVATE)
+        if (missing == SG_MISSING_RIGHT_TO_ACTIVATE && !who->authz.known)
+                /* No name, so no "rights restore NAME" that could help. */
+                (void)conn_errorf(c, ERR("PermissionDenied"), "missing",
+                                  json_object_new_string("activate"),
+                                  "%s has no user name on this host, and only known users may "
+                                  "activate support access",
+                                  who->name);
+        else if (missing == SG_MISSING_RIGHT_TO_ACTIVATE)
                 (void)conn_errorf(c, ERR("PermissionDenied"), "missing",
                                   json_object_new_string("activate"),
                                   "%s lacks the right to activate support access; root can give "
@@ -793,6 +800,30 @@ static int method_status(struct conn *c, json_object *params, const struct calle
 
 /* ---- activation codes -------------------------------------------------------------------- */
 
+/* An error about a code with the two facts the caller shows (io.supportgrant.varlink). */
+static int code_error(struct conn *c, const char *error, const char *k1, const char *v1,
+                      const char *k2, const char *v2, const char *fmt, ...) _printf_(7, 8);
+static int code_error(struct conn *c, const char *error, const char *k1, const char *v1,
+                      const char *k2, const char *v2, const char *fmt, ...)
+{
+        json_object *params = json_object_new_object();
+        _cleanup_free_ char *text = NULL;
+        va_list ap;
+        int n;
+
+        va_start(ap, fmt);
+        n = vasprintf(&text, fmt, ap);
+        va_end(ap);
+        if (!params || n < 0) {
+                json_object_put(params);
+                return -ENOMEM;
+        }
+        (void)json_object_object_add(params, k1, json_object_new_string(v1));
+        (void)json_object_object_add(params, k2, json_object_new_string(v2));
+        (void)json_object_object_add(params, "message", json_object_new_string(text));
+        return conn_error(c, error, params);
+}
+
 static int method_activate(struct conn *c, json_object *params, const struct caller *who)
 {
         static const char *const allowed[] = {"code", NULL};
@@ -816,11 +847,17 @@ static int method_activate(struct conn *c, json_object *params, const struct cal
                                    sg_code_error_to_string(why));
         (void)sg_time_format_rfc3339(code.created, when, sizeof(when));
         if (sg_duration_add(&d->cfg.code_validity, code.created, &valid_until) < 0 ||
-            now > valid_until)
-                return conn_errorf(c, ERR("CodeExpired"), "created", json_object_new_string(when),
-                                   "this activation code was made at %s and has expired; ask "
-                                   "for a new one",
-                                   when);
+            now > valid_until) {
+                char validity[64];
+
+                if (sg_duration_format(&d->cfg.code_validity, validity, sizeof(validity)) < 0)
+                        validity[0] = '\0';
+                /* The validity is the daemon's: the caller's configuration may say otherwise. */
+                return code_error(c, ERR("CodeExpired"), "created", when, "validity", validity,
+                                  "this activation code was made at %s and has expired; ask "
+                                  "for a new one",
+                                  when);
+        }
         /* Codes are made on another machine: allow its clock a day of error, no more. */
         if (code.created > now + 86400)
                 return conn_errorf(c, ERR("CodeInvalid"), NULL, NULL,
@@ -858,9 +895,9 @@ static int method_activate(struct conn *c, json_object *params, const struct cal
 
                 sg_store_rollback(s);
                 (void)sg_time_format_rfc3339(used_at, used, sizeof(used));
-                return conn_errorf(c, ERR("CodeUsed"), "used_at", json_object_new_string(used),
-                                   "this activation code was already used at %s by %s", used,
-                                   used_by);
+                return code_error(c, ERR("CodeUsed"), "used_at", used, "used_by", used_by,
+                                  "this activation code was already used at %s by %s", used,
+                                  used_by);
         }
         if (r >= 0)
                 r = sg_store_commit(s);

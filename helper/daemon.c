@@ -244,6 +244,7 @@ static int parse_argv(int argc, char **argv)
 int main(int argc, char **argv)
 {
         struct daemon d = {.listen_fd = -EBADF};
+        sg_store *store = NULL;
         sigset_t mask;
         int r;
 
@@ -261,7 +262,14 @@ int main(int argc, char **argv)
         tzset();
         umask(0077);
 
-        if (prepare_state_dir(&d) < 0 || setup_listen(&d) < 0)
+        if (prepare_state_dir(&d) < 0)
+                return 1;
+        /* The database gets its schema before the socket appears: whoever sees the socket (a
+         * client, a test waiting for it) finds the tables there. A failure here is logged and
+         * answered later as DatabaseError; it is no reason not to serve Ping or Status. */
+        if (daemon_open_store(&d, &store) >= 0)
+                sg_store_close(store);
+        if (setup_listen(&d) < 0)
                 return 1;
 
         sigemptyset(&mask);
