@@ -636,8 +636,11 @@ static int coverage_add(sg_store *s, sqlite3_stmt *st, const char *kind, const c
 
                 if (c->n_grant_ids < SG_MAX_COVER)
                         c->grant_ids[c->n_grant_ids++] = sqlite3_column_int64(st, 0);
-                if (sqlite3_column_int(st, 1))
+                if (sqlite3_column_int(st, 1)) {
                         c->export = true;
+                        if (exp > c->export_until)
+                                c->export_until = exp;
+                }
                 if (exp > c->expires_at)
                         c->expires_at = exp;
         }
@@ -665,6 +668,14 @@ int sg_store_coverage(sg_store *s, const char *user, const char *const *departme
                 r = coverage_add(s, st, "department", departments[i], now, &c);
         if (r < 0)
                 return r;
+        /* Ascending ids read better in the overview ("1,2,3", not "1,3,2"). */
+        for (size_t i = 1; i < c.n_grant_ids; i++)
+                for (size_t j = i; j > 0 && c.grant_ids[j - 1] > c.grant_ids[j]; j--) {
+                        int64_t t = c.grant_ids[j];
+
+                        c.grant_ids[j] = c.grant_ids[j - 1];
+                        c.grant_ids[j - 1] = t;
+                }
         *ret = c;
         return c.n_grant_ids > 0;
 }

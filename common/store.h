@@ -100,8 +100,9 @@ struct sg_login {
 struct sg_coverage {
         size_t n_grant_ids;
         int64_t grant_ids[SG_MAX_COVER];
-        bool export;       /* OR of the covering grants */
-        time_t expires_at; /* the latest expiry among them; SG_TIME_NEVER if one is permanent */
+        bool export;         /* OR of the covering grants */
+        time_t expires_at;   /* the latest expiry among them; SG_TIME_NEVER if one is permanent */
+        time_t export_until; /* the latest expiry among those with export (if export) */
 };
 
 /* Explicit right to activate set by root; SG_RIGHT_DEFAULT means no entry. */

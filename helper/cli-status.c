@@ -27,8 +27,17 @@ int cli_cmd_status(struct cli *cli)
 
         if (cli_json_bool(p, "staff")) {
                 const char *expires = cli_json_string(p, "expires_at");
-                const char *export = cli_json_bool(p, "export") ? "yes" : "no";
-                char until[SG_TIME_HUMAN_MAX + 64];
+                const char *export_until = cli_json_string(p, "export_until");
+                char until[SG_TIME_HUMAN_MAX + 64], export[SG_TIME_HUMAN_MAX + 80];
+
+                /* "yes", or "yes until ..." when export ends before access does. */
+                if (!cli_json_bool(p, "export"))
+                        (void)snprintf(export, sizeof(export), "no");
+                else if (export_until && !streq(export_until, strempty(expires))) {
+                        cli_format_time(cli, export_until, until, sizeof(until));
+                        (void)snprintf(export, sizeof(export), "yes until %s", until);
+                } else
+                        (void)snprintf(export, sizeof(export), "yes");
 
                 if (!cli_json_bool(p, "covered"))
                         printf("You have no support access on this host.\n");

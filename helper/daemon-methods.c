@@ -770,6 +770,11 @@ static int method_status(struct conn *c, json_object *params, const struct calle
                                              r > 0 ? sg_time_to_json(cov.expires_at) : NULL);
                 (void)json_object_object_add(out, "export",
                                              json_object_new_boolean(r > 0 && cov.export));
+                /* Export may end before access does (a 'today' grant with export beside a week
+                 * without): say until when, so status does not overstate it. */
+                (void)json_object_object_add(out, "export_until",
+                                             r > 0 && cov.export ? sg_time_to_json(cov.export_until)
+                                                                 : NULL);
                 (void)json_object_object_add(out, "grant_ids", ids);
                 (void)json_object_object_add(out, "may_activate", json_object_new_boolean(0));
                 return conn_reply(c, out, false);

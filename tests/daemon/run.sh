@@ -193,7 +193,7 @@ t "list --json: the periods as granted" \
 
 # Human output: the sentence a customer reads, local time with zone and relative expiry.
 as alice grant jdoe --period 2h --export --note "ticket 4711"
-exp=$(( $(date +%s) + 7200 ))
+exp=$(( $(date +%s) + 7200 )) jdoe_export_exp=$exp
 t "grant (human): says for whom, the grant id, until when in local time, export allowed" \
     '[[ $RC == 0 && $OUT == "Support access activated for jdoe (grant 9) until "* ]] &&
      { [[ $OUT == *"$(local_time "$exp") (in 2h)"* ]] || [[ $OUT == *"$(local_time $((exp - 1))) (in 1h 59min"* ]]; } &&
@@ -362,8 +362,13 @@ as mdev status --json
 t "staff covered by user and department grant: both ids, the later expiry, export from the department" \
     '[[ $(j "[.covered,.expires_at,.export] | map(tostring) | join(\" \")") == "true $(date -u -d "@$mdev_exp" +%FT%TZ) true" ]] &&
      [[ $(j ".grant_ids | sort | map(tostring) | join(\",\")") == "$mdev_grant,$dev_grant" || $(j ".grant_ids | sort | map(tostring) | join(\",\")") == "$dev_grant,$mdev_grant" ]]'
+as mdev status --json
+dev_exp=$(epoch "$(j .export_until)")
+t "staff status --json: export_until is the department grant's end, before the access ends" \
+    '(( dev_exp > $(date +%s) && dev_exp < mdev_exp ))'
 as mdev status
-t "staff status (human): export yes while the department grant runs" '[[ $OUT == *"(export: yes)." ]]'
+t "staff status (human): export yes, but only until the department grant ends" \
+    '[[ $OUT == *"(export: yes until $(local_time "$dev_exp"))." ]]'
 
 # ---- revoke ----------------------------------------------------------------------------------
 
@@ -397,8 +402,9 @@ t "revoke without a selector: exit 2" '[[ $RC == 2 && $ERR == *"exactly one of"*
 as alice revoke 1 --all
 t "revoke ID --all: exit 2" '[[ $RC == 2 ]]'
 as jdoe status
-t "staff with a permanent grant: status says permanent" \
-    '[[ $RC == 0 && $OUT == "Your support access is permanent (export: yes)." ]]'
+t "staff with a permanent grant and a 2h one with export: permanent, export until the 2h end" \
+    '[[ $RC == 0 && ( $OUT == "Your support access is permanent (export: yes until $(local_time "$jdoe_export_exp"))." ||
+        $OUT == "Your support access is permanent (export: yes until $(local_time $((jdoe_export_exp - 1))))." ) ]]'
 
 # ---- the PAM module honours what the CLI did ---------------------------------------------------
 

@@ -193,7 +193,7 @@ static void coverage_rules(void **state)
         const char *support[] = {"support"}, *both[] = {"support", "development"};
         struct sg_coverage c;
         time_t now = 1000000;
-        int64_t u1, u2, d1, rv;
+        int64_t u1, u2, u3, d1, rv;
 
         /* Nothing yet. */
         assert_int_equal(sg_store_coverage(s, "jdoe", support, 1, now, &c), 0);
@@ -224,8 +224,17 @@ static void coverage_rules(void **state)
         assert_int_equal(c.n_grant_ids, 2);
         assert_true(c.export);
         assert_int_equal(c.expires_at, now + 7200);
-        assert_true((c.grant_ids[0] == u1 && c.grant_ids[1] == d1) ||
-                    (c.grant_ids[0] == d1 && c.grant_ids[1] == u1));
+        assert_int_equal(c.export_until, now + 7200);
+        assert_true(u1 < d1);
+        assert_int_equal(c.grant_ids[0], u1); /* ascending */
+        assert_int_equal(c.grant_ids[1], d1);
+        /* A longer grant without export: access runs longer than export. */
+        u3 = grant(s, SG_GRANT_USER, "jdoe", false, now, now + 10800);
+        assert_int_equal(sg_store_coverage(s, "jdoe", support, 1, now, &c), 1);
+        assert_true(c.export);
+        assert_int_equal(c.expires_at, now + 10800);
+        assert_int_equal(c.export_until, now + 7200);
+        assert_int_equal(sg_store_grant_revoke(s, u3, now, "alice"), 0);
 
         /* Departments only count when the user is in them. */
         assert_int_equal(sg_store_coverage(s, "jdoe", NULL, 0, now, &c), 1);
