@@ -215,6 +215,13 @@ sg_ssh_opts() {
         -o ConnectTimeout=10 -o User="$1"
 }
 
+# sg_ssh_command USER: the ssh command line for rsync -e (the paths hold no blanks: mktemp).
+sg_ssh_command() {
+    local o
+    mapfile -t o < <(sg_ssh_opts "$1")
+    echo "ssh -F /dev/null -p $SG_SSH_PORT ${o[*]:4}"
+}
+
 # sg_with_askpass [-a ANSWERS] CMD...: CMD (scp, sftp, rsync) with the askpass answers set.
 sg_with_askpass() {
     local answers="Ticket 4711: customer reported a failing backup"
