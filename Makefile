@@ -189,7 +189,7 @@ DEB_BUILD_DEPS := build-essential pkg-config libpam0g-dev libsystemd-dev libsqli
 DEB_TEST_DEPS  := libcmocka-dev libpam-wrapper libnss-wrapper libpamtest0-dev pamtester \
                   clang clang-format valgrind sqlite3 tzdata systemd openssh-server \
                   openssh-client openssh-sftp-server rsync util-linux procps passwd \
-                  libpam-modules libpam-runtime iproute2 psmisc
+                  libpam-modules libpam-runtime iproute2 psmisc jq
 DEB_PKG_DEPS   := debhelper devscripts lintian mandoc fakeroot dpkg-dev hyperfine
 DEB_DEPS       := $(DEB_BUILD_DEPS) $(DEB_TEST_DEPS) $(DEB_PKG_DEPS)
 
