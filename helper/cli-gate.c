@@ -27,6 +27,7 @@
 #define GATE_MAX_TOKENS 64
 
 enum request {
+        REQUEST_UNREADABLE, /* could not be looked at (no memory): only run with export */
         REQUEST_LOGIN_SHELL,
         REQUEST_COMMAND,
         REQUEST_SFTP,
@@ -69,7 +70,7 @@ static enum request classify(const char *command)
                 return REQUEST_LOGIN_SHELL;
         copy = strdup(command);
         if (!copy)
-                return REQUEST_COMMAND; /* then it is refused below as a command we cannot read */
+                return REQUEST_UNREADABLE;
         for (t = strtok_r(copy, " \t\n", &save); t && n < ELEMENTSOF(tokens);
              t = strtok_r(NULL, " \t\n", &save))
                 tokens[n++] = t;
@@ -173,8 +174,7 @@ static int refuse(struct cli *cli, const struct passwd *pw, const struct access 
         f.service = "sshd";
         f.rhost = rhost;
         if (asprintf(&msg, "Data export refused for %s%s%s: %s (%.200s)", pw->pw_name,
-                     rhost[0] ? " from " : "", rhost, request_name(what),
-                     shown ? shown : "?") < 0)
+                     rhost[0] ? " from " : "", rhost, request_name(what), shown ? shown : "?") < 0)
                 msg = NULL;
         r = sg_journal_event(SG_EVENT_EXPORT_REFUSED, LOG_WARNING, &f, msg);
         if (r < 0)
@@ -233,8 +233,9 @@ int cli_cmd_gate(struct cli *cli)
         export = a.asked && (!a.staff || (a.covered && a.export));
         if (what == REQUEST_SFTP) {
                 if (!export)
-                        fprintf(stderr, "supportgrant: data export is not allowed for %s on this "
-                                        "host: sftp uploads work, downloads are refused.\n",
+                        fprintf(stderr,
+                                "supportgrant: data export is not allowed for %s on this "
+                                "host: sftp uploads work, downloads are refused.\n",
                                 pw->pw_name);
                 (void)fflush(stderr);
                 return exec_sftp_server(export);
