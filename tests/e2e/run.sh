@@ -57,6 +57,9 @@ fail() {
     tail -n 25 "$SG_SSHD_LOG" | sed 's/^/  /'
     echo "  --- supportgrantd log (tail)"
     tail -n 40 "$SG_DAEMON_LOG" | sed 's/^/  /'
+    echo "  --- database at $(date -u +%s)"
+    sqlite3 -cmd '.timeout 5000' -header "$SG_DB" 'SELECT * FROM grants' \
+        'SELECT id, user, time, outcome, grant_ids, pid, ended_at, end_kind FROM logins' | sed 's/^/  /'
     echo "  --- processes"
     ps -eo pid,ppid,user,stat,args | sed 's/^/  /'
     exit 1

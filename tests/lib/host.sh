@@ -57,7 +57,8 @@ sg_as() {
 sg_daemon_start() {
     mkdir -p /run/supportgrant
     SG_DAEMON_LOG=${SG_DAEMON_LOG:-$SG_HOST_DIR/supportgrantd.log}
-    /usr/sbin/supportgrantd --socket "$SG_SOCKET" --foreground "$@" 2>>"$SG_DAEMON_LOG" &
+    # shellcheck disable=SC2086 # SG_DAEMON_ARGS: extra options, e.g. --debug
+    /usr/sbin/supportgrantd --socket "$SG_SOCKET" --foreground ${SG_DAEMON_ARGS:-} "$@" 2>>"$SG_DAEMON_LOG" &
     SG_DAEMON_PID=$!
     sg_wait_for 10 sg_daemon_answers || { cat "$SG_DAEMON_LOG" >&2; sg_die "supportgrantd did not start"; }
 }
