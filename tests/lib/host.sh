@@ -9,6 +9,7 @@
 #   sg_private_host /etc /usr /var         (inner run)
 #   sg_host_setup BUILD_DIR                install, users, daemon, sshd
 #   sg_ssh jdoe -- 'echo hi'               a staff login; see sg_ssh below
+#   sg_sshd_integration off; sg_sshd_restart   the same sshd without supportgrant (bench)
 #
 # Accounts made by sg_host_users:
 #   alice  customer admin (holds the right to activate by default)
@@ -166,6 +167,12 @@ sg_sshd_start() {
     done
     cat "$SG_SSHD_LOG" >&2
     sg_die "sshd did not start"
+}
+
+# sg_sshd_restart: after sg_sshd_integration on|off (a new port).
+sg_sshd_restart() {
+    sg_sshd_stop
+    sg_sshd_start
 }
 
 sg_sshd_listening() {
