@@ -144,6 +144,14 @@ sg_wait_for 5 test "$(journal_count SUPPORTGRANT_EVENT=session-closed "SUPPORTGR
     fail "the journal has session-closed"
 ok "user grant: login asks the reason; SQLite and journal hold it verbatim; logout closes the row"
 
+# Without a command the gate starts the login shell, as sshd would.
+RC=0
+OUT=$(printf 'echo "shell=$0"\nsupportgrant status\n' | sg_ssh jdoe 2>"$T/err") || RC=$?
+ERR=$(cat "$T/err")
+[[ $RC == 0 && $OUT == *"shell=-bash"* && $OUT == *"Your support access runs until"*"(export: no)"* ]] ||
+    fail "without a command jdoe gets his login shell, and status shows his access"
+ok "no command: the gate starts the login shell; supportgrant status there shows the access"
+
 # ==== 4. a reason too short is asked again; three bad answers deny ===========================
 login jdoe -a $'too short\n'"$GOOD" -- true
 [[ $RC == 0 && $(prompts) == 2 ]] || fail "a short reason is asked again, then accepted"
