@@ -19,10 +19,8 @@
 # Everything lives in the sandbox: /etc, /usr and /var are overlays, /run and /home tmpfs.
 
 SG_STAFF_USERS=(jdoe kim mdev)
-SG_CUSTOMERS=(alice bob)
 SG_SOCKET=/run/supportgrant/socket
 SG_DB=/var/lib/supportgrant/supportgrant.db
-SG_SFTP_SERVER=/usr/lib/openssh/sftp-server
 
 # sg_host_install BUILD_DIR: `make install` of what BUILD_DIR holds, without rebuilding it
 # (-o: the sandbox must install exactly what the caller built, ASan or not).
@@ -32,7 +30,9 @@ sg_host_install() {
     make -s -C "$SG_TOP" install B="$b" DESTDIR= \
         -o "$b/supportgrant" -o "$b/supportgrantd" -o "$b/pam_supportgrant.so" >/dev/null ||
         sg_die "make install B=$b failed"
-    [ -x /usr/bin/supportgrant ] && [ -x /usr/sbin/supportgrantd ] || sg_die "make install did not install the programs"
+    if [ ! -x /usr/bin/supportgrant ] || [ ! -x /usr/sbin/supportgrantd ]; then
+        sg_die "make install did not install the programs"
+    fi
 }
 
 sg_host_users() {
@@ -55,6 +55,7 @@ sg_as() {
 
 # --- the daemon ------------------------------------------------------------------------
 
+# shellcheck disable=SC2120 # callers may pass extra daemon options
 sg_daemon_start() {
     mkdir -p /run/supportgrant
     SG_DAEMON_LOG=${SG_DAEMON_LOG:-$SG_HOST_DIR/supportgrantd.log}
@@ -82,6 +83,8 @@ sg_daemon_reload() {
 }
 
 # --- sshd ------------------------------------------------------------------------------
+
+# SG_SSHD_WRAPPER: a command sshd runs under (the e2e suite preloads ASan with it).
 
 # The integration of SPEC §9, into the sandbox's /etc. The originals are kept for
 # sg_sshd_integration off (the bench compares logins with and without the module).
@@ -144,11 +147,12 @@ sg_port_free() {
 # sg_sshd_start: the real sshd, by absolute path (it re-execs itself), on 127.0.0.1 and a
 # random free port; other test runs on this machine share the network namespace.
 sg_sshd_start() {
-    local try port
-    mkdir -p -m 0755 /run/sshd
+    local port
+    mkdir -p /run/sshd
+    chmod 0755 /run/sshd
     SG_SSHD_LOG=${SG_SSHD_LOG:-$SG_HOST_DIR/sshd.log}
     /usr/sbin/sshd -t -h "$SG_HOST_DIR/ssh_host_ed25519_key" || sg_die "sshd -t: the configuration is broken"
-    for try in 1 2 3 4 5 6 7 8 9 10; do
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
         port=$((20000 + RANDOM % 40000))
         sg_port_free "$port" || continue
         : >"$SG_SSHD_LOG"
@@ -206,7 +210,7 @@ sg_ssh() {
     [ $# -gt 0 ] && shift
     SG_LAST_PROMPTS=$(mktemp "$SG_HOST_DIR/prompts.XXXXXX")
     SG_ANSWERS=$answers SG_ASKPASS_STATE=$SG_LAST_PROMPTS \
-        SSH_ASKPASS="$SG_HOST_DIR/askpass" SSH_ASKPASS_REQUIRE=force DISPLAY= \
+        SSH_ASKPASS="$SG_HOST_DIR/askpass" SSH_ASKPASS_REQUIRE=force DISPLAY='' \
         ssh -F /dev/null -p "$SG_SSH_PORT" -i "$SG_HOST_DIR/keys/$u" -o IdentitiesOnly=yes \
         -o UserKnownHostsFile="$SG_HOST_DIR/known_hosts" -o StrictHostKeyChecking=no \
         -o BatchMode=no -o PreferredAuthentications=publickey,keyboard-interactive \
@@ -239,7 +243,7 @@ sg_with_askpass() {
     fi
     SG_LAST_PROMPTS=$(mktemp "$SG_HOST_DIR/prompts.XXXXXX")
     SG_ANSWERS=$answers SG_ASKPASS_STATE=$SG_LAST_PROMPTS \
-        SSH_ASKPASS="$SG_HOST_DIR/askpass" SSH_ASKPASS_REQUIRE=force DISPLAY= "$@"
+        SSH_ASKPASS="$SG_HOST_DIR/askpass" SSH_ASKPASS_REQUIRE=force DISPLAY='' "$@"
 }
 
 # --- everything --------------------------------------------------------------------------
