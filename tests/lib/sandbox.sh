@@ -20,14 +20,17 @@ sg_require_root() {
 # sg_run_private "$@": runs the calling script again inside fresh namespaces and returns its
 # status. The outer run owns $SG_WORK (overlay upper dirs, scratch) and removes it.
 # The inner run sees SG_IN_PRIVATE=1 and must call sg_private_host.
+# SG_IN_PRIVATE and SG_WORK go to the inner run only: exported here they would reach every
+# later child of the outer run, which would then take itself for the inner run and mount
+# over the real host (seen: a script run after sg_run_private useradd'ed on the host's /etc).
 sg_run_private() {
-    local rc=0
-    SG_WORK=$(mktemp -d /tmp/supportgrant-test.XXXXXX)
-    chmod 0755 "$SG_WORK"
-    export SG_WORK SG_IN_PRIVATE=1
-    unshare --mount --pid --fork --mount-proc --propagation private -- "$0" "$@" || rc=$?
+    local rc=0 work
+    work=$(mktemp -d /tmp/supportgrant-test.XXXXXX)
+    chmod 0755 "$work"
+    SG_WORK=$work SG_IN_PRIVATE=1 \
+        unshare --mount --pid --fork --mount-proc --propagation private -- "$0" "$@" || rc=$?
     # Anything left mounted died with the namespace; the scratch directory goes now.
-    rm -rf "$SG_WORK"
+    rm -rf "$work"
     return "$rc"
 }
 
@@ -35,6 +38,10 @@ sg_run_private() {
 # /home, then a real journald.
 sg_private_host() {
     local d name
+    # sg_run_private makes the inner run PID 1 of a new pid namespace (with its own mount
+    # namespace). Anything else would mount over the real host: refuse.
+    [ "$$" = 1 ] && [ -n "${SG_WORK:-}" ] ||
+        sg_die "sg_private_host: not in the namespaces of sg_run_private (pid $$); refusing to mount over the host"
     for d in "$@"; do
         name=$(echo "$d" | tr / _)
         mkdir -p "$SG_WORK/ov/$name/upper" "$SG_WORK/ov/$name/work"
