@@ -251,6 +251,9 @@ sg_with_askpass() {
 # sg_host_setup BUILD_DIR: the whole host. Call inside the private host, after
 # sg_private_host /etc /usr /var.
 sg_host_setup() {
+    # useradd and make install only ever into the private host (see sg_private_host).
+    [ "$$" = 1 ] && mountpoint -q /etc && mountpoint -q /home ||
+        sg_die "sg_host_setup: not inside sg_private_host /etc /usr /var; refusing to touch the host"
     SG_HOST_DIR=$SG_WORK/host
     mkdir -p "$SG_HOST_DIR"
     chmod 0755 "$SG_HOST_DIR"
