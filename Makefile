@@ -240,6 +240,14 @@ check-man:
 	done; echo "check-man: ok"
 
 # ---------------------------------------------------------------------------------------
+# demo: the whole story, narrated, in a private sandbox host (tests/lib/host.sh); as root.
+# Leaves nothing behind on this machine.
+
+demo: deps
+	$(MAKE) B=$(B) all
+	tests/e2e/demo.sh $(B)
+
+# ---------------------------------------------------------------------------------------
 
 DEB_BUILD_DEPS := build-essential pkg-config libpam0g-dev libsystemd-dev libsqlite3-dev \
                   libjson-c-dev zlib1g-dev

@@ -20,6 +20,9 @@ sg_require_root() {
 # sg_run_private "$@": runs the calling script again inside fresh namespaces and returns its
 # status. The outer run owns $SG_WORK (overlay upper dirs, scratch) and removes it.
 # The inner run sees SG_IN_PRIVATE=1 and must call sg_private_host.
+# SG_IN_PRIVATE and SG_WORK go to the inner run only: exported here they would reach every
+# later child of the outer run, which would then take itself for the inner run and mount
+# over the real host (seen: a script run after sg_run_private useradd'ed on the host's /etc).
 sg_run_private() {
     local rc=0 work
     work=$(mktemp -d /tmp/supportgrant-test.XXXXXX)
