@@ -183,13 +183,21 @@ uninstall:
 	rm -rf $(DESTDIR)$(DOCDIR)
 
 # ---------------------------------------------------------------------------------------
+# demo: the whole story, narrated, in a private sandbox host (tests/lib/host.sh); as root.
+# Leaves nothing behind on this machine.
+
+demo: deps
+	$(MAKE) B=$(B) all
+	tests/e2e/demo.sh $(B)
+
+# ---------------------------------------------------------------------------------------
 
 DEB_BUILD_DEPS := build-essential pkg-config libpam0g-dev libsystemd-dev libsqlite3-dev \
                   libjson-c-dev zlib1g-dev
 DEB_TEST_DEPS  := libcmocka-dev libpam-wrapper libnss-wrapper libpamtest0-dev pamtester \
                   clang clang-format valgrind sqlite3 tzdata systemd openssh-server \
                   openssh-client openssh-sftp-server rsync util-linux procps passwd \
-                  libpam-modules libpam-runtime iproute2 psmisc
+                  libpam-modules libpam-runtime iproute2 psmisc jq
 DEB_PKG_DEPS   := debhelper devscripts lintian mandoc fakeroot dpkg-dev hyperfine
 DEB_DEPS       := $(DEB_BUILD_DEPS) $(DEB_TEST_DEPS) $(DEB_PKG_DEPS)
 

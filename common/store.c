@@ -280,14 +280,21 @@ int sg_store_open_version(const char *path, int flags, int target, sg_store **re
         s->flags = flags;
 
         if (flags & SG_STORE_CREATE) {
-                /* Create it ourselves so that it is 0600 from its first byte. */
-                int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
-                if (fd < 0) {
+                /* Create it ourselves so that it is 0600 from its first byte. Only when it is
+                 * not there: close() on any descriptor of the file drops every POSIX lock this
+                 * process holds on it, including those of its other open SQLite connections
+                 * (the daemon opens a second one while a method's is open). Another process
+                 * then takes itself for the last user of the WAL, checkpoints and deletes it,
+                 * and committed transactions are lost (seen: a revocation undone). */
+                int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY,
+                              0600);
+                if (fd < 0 && errno != EEXIST) {
                         r = -errno;
                         (void)snprintf(s->errmsg, sizeof(s->errmsg), "%s", strerror(-r));
                         goto fail;
                 }
-                (void)close(fd);
+                if (fd >= 0)
+                        (void)close(fd);
         }
         r = check_file(s, path);
         if (r < 0)

@@ -17,7 +17,6 @@ struct cli_command {
         int (*run)(struct cli *cli);
 };
 
-static int cmd_gate(struct cli *cli);
 static int cmd_help(struct cli *cli);
 
 static const struct cli_command commands[] = {
@@ -67,9 +66,14 @@ static const struct cli_command commands[] = {
          "Show who holds the right to activate support access and why, or (root only) take it\n"
          "away from a user or give it back.\n",
          0, 0, 2, cli_cmd_rights},
-        {"gate", "gate", "sshd ForceCommand for staff (not implemented yet)",
-         "The sshd ForceCommand for staff: export control. Not implemented yet.\n", 0, 0, SIZE_MAX,
-         cmd_gate},
+        {"gate", "gate", "sshd ForceCommand for staff: export control",
+         "Run by sshd as ForceCommand for the staff group, with the client's request in\n"
+         "SSH_ORIGINAL_COMMAND. Without the export right (asked from supportgrantd; if it cannot\n"
+         "be asked: none) the sftp subsystem runs with reading denied, and scp downloads\n"
+         "(scp -f) and rsync senders are refused with a journal entry. Anything else runs in\n"
+         "the user's shell, as sshd would run it. A speed bump, not a wall: a shell can still\n"
+         "print a file.\n",
+         0, 0, 0, cli_cmd_gate},
         {"help", "help [COMMAND]", "show this help, or one command's",
          "Show the help for all commands, or for one.\n", 0, 0, 1, cmd_help},
 };
@@ -167,12 +171,6 @@ int cli_usage_error(const struct cli *cli, const char *fmt, ...)
         else
                 fputs("\nSee 'supportgrant --help'.\n", stderr);
         return -CLI_E_USAGE;
-}
-
-static int cmd_gate(struct cli *cli)
-{
-        fputs("supportgrant gate: not implemented yet\n", stderr);
-        return -EOPNOTSUPP;
 }
 
 static int cmd_help(struct cli *cli)

@@ -152,3 +152,6 @@ int cli_cmd_activate(struct cli *cli);
 /* cli-status.c */
 int cli_cmd_status(struct cli *cli);
 int cli_cmd_rights(struct cli *cli);
+
+/* cli-gate.c */
+int cli_cmd_gate(struct cli *cli);

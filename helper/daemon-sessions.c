@@ -141,6 +141,8 @@ int sessions_sweep(struct daemon *d, const char *why)
                 log_error("cannot read open sessions: %s", sg_store_errmsg(s));
                 return r;
         }
+        if (arg_debug)
+                log_debug("sweep (%s): %zu open sessions", why, sl.n);
         for (size_t i = 0; i < sl.n; i++) {
                 const struct sg_login *l = &sl.items[i];
                 struct sg_identity id;
@@ -161,6 +163,9 @@ int sessions_sweep(struct daemon *d, const char *why)
                                   strerror(-r));
                         continue;
                 }
+                if (arg_debug)
+                        log_debug("login %" PRId64 " of %s: %s", l->id, l->user,
+                                  r > 0 ? "still covered" : "no longer covered");
                 if (r == 0)
                         terminate(d, s, l, &id, why);
         }

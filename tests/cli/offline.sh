@@ -199,9 +199,20 @@ run --json list --socket "$T/not-a-socket"
 [[ $RC == 69 && -z $OUT && $ERR == *"Connection refused"* ]] || fail "list on a non-socket"
 ok "a path that is not a listening socket is unreachable too (exit 69)"
 
-run gate
-[[ $RC == 1 && $ERR == "supportgrant gate: not implemented yet" ]] || fail "gate"
-ok "gate is reserved and says so"
+# gate without a daemon to ask: no export (fails closed), but commands still run.
+SSH_ORIGINAL_COMMAND="scp -f /etc/hostname" run gate --socket "$NOSOCK"
+[[ $RC == 1 && -z $OUT && $ERR == *"cannot be asked"* && $ERR == *"scp download refused"* ]] ||
+        fail "gate refuses scp -f when the daemon cannot be asked"
+SSH_ORIGINAL_COMMAND="rsync --server --sender -logDtpre.iLsfxCIvu . /etc/hostname" \
+        run gate --socket "$NOSOCK"
+[[ $RC == 1 && -z $OUT && $ERR == *"rsync download refused"* ]] || fail "gate refuses rsync --sender"
+ok "gate refuses downloads when supportgrantd cannot be asked (exit 1)"
+
+SSH_ORIGINAL_COMMAND="echo gate-ran; exit 3" run gate --socket "$NOSOCK"
+[[ $RC == 3 && $OUT == gate-ran && -z $ERR ]] || fail "gate runs a command in the shell"
+SSH_ORIGINAL_COMMAND="scp -t /tmp/upload" run gate --socket "$NOSOCK" --help
+[[ $RC == 0 && $OUT == *"Usage: supportgrant gate"* ]] || fail "gate --help"
+ok "gate runs other commands through the user's shell, with their exit status"
 
 # --- configuration ----------------------------------------------------------------------
 

@@ -554,6 +554,40 @@ static int group_teardown(void **state)
         return system(cmd) == 0 ? 0 : -1;
 }
 
+/* SQLite's locks are POSIX record locks, which a process loses on its file when it closes any
+ * descriptor of that file. Opening a second connection (the daemon does, while a method's is
+ * open) must not close one: else another process takes itself for the last user of the WAL,
+ * checkpoints and deletes it, and committed transactions vanish. An open file description
+ * lock (F_OFD_GETLK) sees the POSIX locks of this very process. */
+static bool holds_sqlite_shared_lock(int fd)
+{
+        struct flock fl = {
+                .l_type = F_WRLCK,
+                .l_whence = SEEK_SET,
+                .l_start = 0x40000002, /* SQLite's SHARED_FIRST */
+                .l_len = 510,          /* SHARED_SIZE */
+        };
+
+        assert_int_equal(fcntl(fd, F_OFD_GETLK, &fl), 0);
+        return fl.l_type != F_UNLCK;
+}
+
+static void second_open_keeps_locks(void **state)
+{
+        sg_store *a = open_new(), *b;
+        int fd;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        (void)grant(a, SG_GRANT_USER, "jdoe", false, 1000, 2000);
+        assert_true(holds_sqlite_shared_lock(fd));
+        b = open_new();
+        assert_true(holds_sqlite_shared_lock(fd));
+        sg_store_close(b);
+        sg_store_close(a);
+        (void)close(fd);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -570,6 +604,7 @@ int main(void)
                 cmocka_unit_test_setup(rights_entries, new_db),
                 cmocka_unit_test_setup(retention, new_db),
                 cmocka_unit_test_setup(transactions_roll_back, new_db),
+                cmocka_unit_test_setup(second_open_keeps_locks, new_db),
         };
 
         return cmocka_run_group_tests(tests, group_setup, group_teardown);

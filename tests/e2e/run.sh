@@ -1,0 +1,365 @@
+#!/bin/bash
+# End to end: supportgrant installed with `make install` on a private host (tests/lib/host.sh),
+# staff logging in through the real sshd with the real module, the customer using the real
+# CLI against the real daemon, and what the user sees and what SQLite and the journal record.
+# The host itself is checked to be unchanged afterwards.
+#   tests/e2e/run.sh BUILD_DIR
+set -euo pipefail
+source "$(dirname "$0")/../lib/sandbox.sh"
+source "$(dirname "$0")/../lib/host.sh"
+
+B=$(cd "${1:?usage: run.sh BUILD_DIR}" && pwd)
+sg_require_root "the end-to-end tests"
+
+# --- outside: the host before and after -----------------------------------------------------
+if [ "${SG_IN_PRIVATE:-}" != 1 ]; then
+    before=$(sg_host_fingerprint)
+    rc=0
+    sg_run_private "$@" || rc=$?
+    after=$(sg_host_fingerprint)
+    if [ "$before" != "$after" ]; then
+        echo "not ok - the host changed:"
+        diff <(echo "$before") <(echo "$after") || true
+        exit 1
+    fi
+    echo "ok - the host is untouched (/etc/passwd, /etc/group, /etc/shadow, /etc/pam.d, /etc/ssh, /var/lib/supportgrant)"
+    exit "$rc"
+fi
+
+# --- inside the private host ------------------------------------------------------------------
+sg_private_host /etc /usr /var
+
+# An ASan build of the module needs the ASan runtime loaded first into the process that
+# dlopen()s it: sshd. Its own leaks are not ours to report, so only errors count.
+if readelf -d "$B/pam_supportgrant.so" | grep -q 'NEEDED.*libasan'; then
+    mkdir -p "$SG_WORK/asan"
+    chmod 0777 "$SG_WORK/asan"
+    SG_SSHD_WRAPPER="env LD_PRELOAD=$(gcc -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0:abort_on_error=0:log_path=$SG_WORK/asan/sshd"
+fi
+
+sg_host_setup "$B"
+
+n=0
+T=$SG_WORK/e2e
+mkdir -p "$T"
+chmod 0755 "$T"
+
+ok() {
+    n=$((n + 1))
+    echo "ok $n - $1"
+}
+
+fail() {
+    echo "not ok $((n + 1)) - $1"
+    [ -n "${OUT:-}" ] && echo "  stdout: ${OUT//$'\n'/$'\n'          }"
+    [ -n "${ERR:-}" ] && echo "  stderr: ${ERR//$'\n'/$'\n'          }"
+    echo "  --- sshd log (tail)"
+    tail -n 25 "$SG_SSHD_LOG" | sed 's/^/  /'
+    echo "  --- supportgrantd log (tail)"
+    tail -n 40 "$SG_DAEMON_LOG" | sed 's/^/  /'
+    echo "  --- database at $(date -u +%s)"
+    sqlite3 -cmd '.timeout 5000' -header "$SG_DB" 'SELECT * FROM grants' \
+        'SELECT id, user, time, outcome, grant_ids, pid, ended_at, end_kind FROM logins' | sed 's/^/  /'
+    echo "  --- processes"
+    ps -eo pid,ppid,user,stat,args | sed 's/^/  /'
+    exit 1
+}
+
+# login USER [-a ANSWERS] [-- COMMAND]: one ssh login; sets RC, OUT, ERR.
+login() {
+    local u=$1
+    shift
+    RC=0
+    if [ "${1:-}" = -a ]; then
+        sg_ssh -a "$2" "$u" "${@:3}" >"$T/out" 2>"$T/err" </dev/null || RC=$?
+    else
+        sg_ssh "$u" "$@" >"$T/out" 2>"$T/err" </dev/null || RC=$?
+    fi
+    OUT=$(cat "$T/out")
+    ERR=$(cat "$T/err")
+}
+
+# as USER CMD...: the CLI (or anything) as USER; sets RC, OUT, ERR.
+as() {
+    RC=0
+    sg_as "$@" >"$T/out" 2>"$T/err" </dev/null || RC=$?
+    OUT=$(cat "$T/out")
+    ERR=$(cat "$T/err")
+}
+
+prompts() { grep -c 'Reason for this login' "$SG_LAST_PROMPTS" || true; }
+
+# The newest login rows of USER, as the customer sees them.
+last_login() { sg_as alice supportgrant --json logins --user "$1" --limit 1 | jq -c '.[0]'; }
+login_field() { sg_as alice supportgrant --json logins --user "$1" --limit 1 | jq -r ".[0].$2"; }
+
+# journal_count MATCH...: how many entries match (journalctl field matches, ANDed).
+journal_count() { sg_journal "$@" | grep -c . || true; }
+
+grant_id() { jq -r '.id' <<<"$1"; }
+
+REASON='Ticket #4711 — backup "nightly" fails; checking /var/log & cron (ümlaut)'
+GOOD='Ticket 4712: routine check of the mail queue'
+
+# ==== 1. no grant: refused, with the message that says what to do =============================
+login jdoe -a "$REASON" -- true
+[[ $RC == 255 ]] || fail "jdoe without a grant is refused"
+[[ $ERR == *"Support access for jdoe is not activated on this host"* &&
+    $ERR == *'supportgrant grant jdoe'* && $ERR == *'supportgrant request'* ]] ||
+    fail "the refusal tells the staff member what the customer runs"
+[[ $(login_field jdoe outcome) == denied ]] || fail "the refusal is in the login overview"
+[[ $(journal_count SUPPORTGRANT_EVENT=login-denied SUPPORTGRANT_USER=jdoe SUPPORTGRANT_SERVICE=sshd) -ge 1 ]] ||
+    fail "the refusal is in the journal (login-denied)"
+ok "no grant: ssh refused with the helpful message; denied row and login-denied entry"
+
+# ==== 2. who may grant: a revoked-right user and staff get 77, nothing is created =============
+for u in bob jdoe mdev; do
+    as "$u" supportgrant grant kim
+    [[ $RC == 77 && $ERR == *supportgrant:* ]] || fail "$u cannot grant (exit 77)"
+done
+as alice supportgrant --json list
+[[ $RC == 0 && $OUT == "[]" ]] || fail "no grant was created by the refused attempts"
+ok "a user whose right root revoked and staff accounts cannot grant (exit 77)"
+
+# ==== 3. user grant: the reason is asked and recorded verbatim =================================
+as alice supportgrant --json grant jdoe --note "ticket 4711"
+[[ $RC == 0 ]] || fail "alice grants jdoe"
+G_JDOE=$(grant_id "$OUT")
+[[ $(jq -r '.kind + " " + .target + " " + .granted_by + " " + .state' <<<"$OUT") == "user jdoe alice active" ]] ||
+    fail "the grant reads back as made"
+login jdoe -a "$REASON" -- 'id -un; echo "export=$SUPPORTGRANT_EXPORT"'
+[[ $RC == 0 && $OUT == $'jdoe\nexport=no' ]] || fail "jdoe logs in with a user grant"
+[[ $(prompts) == 1 ]] || fail "the login asked for the reason once"
+row=$(last_login jdoe)
+[[ $(jq -r .outcome <<<"$row") == accepted && $(jq -r .reason <<<"$row") == "$REASON" &&
+    $(jq -r .service <<<"$row") == sshd && $(jq -r .rhost <<<"$row") == 127.0.0.1 &&
+    $(jq -c .grant_ids <<<"$row") == "[$G_JDOE]" ]] || { OUT=$row; fail "the login row holds the reason verbatim"; }
+sg_wait_for 5 test "$(login_field jdoe end)" = closed || fail "the login row is closed after logout"
+LID=$(jq -r .id <<<"$row")
+[[ $(journal_count SUPPORTGRANT_EVENT=login-accepted "SUPPORTGRANT_REASON=$REASON" SUPPORTGRANT_USER=jdoe \
+    "SUPPORTGRANT_LOGIN_ID=$LID" SUPPORTGRANT_RHOST=127.0.0.1 SUPPORTGRANT_EXPORT=no \
+    MESSAGE_ID=8f80990ef59447feb030e4ce4de194d7 SYSLOG_IDENTIFIER=supportgrant) == 1 ]] ||
+    fail "the journal has login-accepted with the reason verbatim"
+sg_wait_for 5 test "$(journal_count SUPPORTGRANT_EVENT=session-closed "SUPPORTGRANT_LOGIN_ID=$LID")" = 1 ||
+    fail "the journal has session-closed"
+ok "user grant: login asks the reason; SQLite and journal hold it verbatim; logout closes the row"
+
+# ==== 4. a reason too short is asked again; three bad answers deny ===========================
+login jdoe -a $'too short\n'"$GOOD" -- true
+[[ $RC == 0 && $(prompts) == 2 ]] || fail "a short reason is asked again, then accepted"
+grep -q 'at least 10 characters' "$SG_LAST_PROMPTS" || fail "the second prompt says why"
+[[ $(login_field jdoe reason) == "$GOOD" ]] || fail "the accepted reason is recorded"
+login jdoe -a $'short\n   \n.........!' -- true
+[[ $RC == 255 && $ERR == *"No acceptable reason"* ]] || fail "three bad reasons deny the login"
+[[ $(login_field jdoe outcome) == denied ]] || fail "the denied attempt is recorded"
+ok "reason too short: asked again (at most 3 times), then denied and recorded"
+
+# ==== 5. department grant: its staff in, another department's out ============================
+login kim -- true
+[[ $RC == 255 ]] || fail "kim has no grant yet"
+as alice supportgrant --json grant --department support
+[[ $RC == 0 ]] || fail "alice grants the support department"
+G_SUPPORT=$(grant_id "$OUT")
+login kim -- 'id -un'
+[[ $RC == 0 && $OUT == kim ]] || fail "kim (department support) logs in"
+[[ $(login_field kim grant_ids) == "[$G_SUPPORT]" || $(last_login kim | jq -c .grant_ids) == "[$G_SUPPORT]" ]] ||
+    fail "kim's login names the department grant"
+login mdev -- true
+[[ $RC == 255 && $ERR == *"not activated"* ]] || fail "mdev (department development) stays out"
+ok "department grant: support staff log in, development staff stay out"
+
+# ==== 6. activation code: staff request, customer activates ==================================
+as mdev supportgrant request --period 2h --note "db migration"
+[[ $RC == 0 ]] || fail "mdev makes an activation code"
+CODE=$(grep -o 'SG1-[A-Za-z0-9-]*' <<<"$OUT" | head -n 1)
+[[ -n $CODE && $OUT == *"supportgrant activate $CODE"* ]] || fail "request prints the code and the line to send"
+as bob supportgrant activate "$CODE" --yes
+[[ $RC == 77 ]] || fail "bob (right revoked) cannot redeem a code"
+as alice supportgrant --json activate "$CODE" --yes
+[[ $RC == 0 && $(jq -r '.via + " " + .target + " " + .period' <<<"$OUT") == "code mdev 2h" ]] ||
+    fail "alice redeems the code: a 2h grant for mdev via code"
+as alice supportgrant activate "$CODE" --yes
+[[ $RC != 0 && $ERR == *"used"* ]] || fail "a code works once"
+login mdev -- 'id -un'
+[[ $RC == 0 && $OUT == mdev ]] || fail "mdev logs in after the activation"
+ok "activation code: staff request, customer activate --yes, works once, bob may not"
+
+as alice supportgrant revoke --all
+[[ $RC == 0 ]] || fail "revoke --all"
+
+# ==== live sessions ============================================================================
+# A session that would run for 10 minutes, with a child that ignores SIGTERM and SIGHUP and has
+# left the session's process group: what a staff member's nohup'ed job looks like.
+SESSION_CMD='(trap "" TERM HUP; exec sleep 601) >/dev/null 2>&1 </dev/null & echo session-up; exec sleep 600'
+
+# start_session USER: ssh in the background; sets S_DIR (out, err, rc files) and S_LOGIN.
+start_session() {
+    local u=$1
+    S_DIR=$(mktemp -d "$T/session.XXXXXX")
+    (
+        rc=0
+        sg_ssh "$u" -- "$SESSION_CMD" >"$S_DIR/out" 2>"$S_DIR/err" </dev/null || rc=$?
+        echo "$rc" >"$S_DIR/rc"
+    ) &
+    sg_wait_for 15 grep -q session-up "$S_DIR/out" || { ERR=$(cat "$S_DIR/err"); fail "$u's session starts"; }
+    S_LOGIN=$(last_login "$u")
+    [[ $(jq -r '.outcome + "/" + (.end // "open")' <<<"$S_LOGIN") == accepted/open ]] ||
+        { OUT=$S_LOGIN; fail "$u's session is recorded as open"; }
+    S_LOGIN=$(jq -r .id <<<"$S_LOGIN")
+    S_MONITOR=$(sqlite3 "$SG_DB" "SELECT pid FROM logins WHERE id = $S_LOGIN")
+    pgrep -u "$u" -f 'sleep 601' >/dev/null || fail "$u's background job runs"
+}
+
+session_alive() {
+    [ ! -e "$S_DIR/rc" ] && kill -0 "$S_MONITOR" 2>/dev/null && pgrep -u "$1" -f 'sleep 600' >/dev/null
+}
+
+# assert_cut USER SECONDS WHAT: the connection closes within SECONDS, nothing of the session
+# stays, and both records say terminated.
+assert_cut() {
+    local u=$1 limit=$2 what=$3 t0=$SECONDS
+    sg_wait_for "$limit" test -e "$S_DIR/rc" || fail "$what: the ssh connection closes within ${limit}s"
+    CUT_AFTER=$((SECONDS - t0))
+    sg_wait_for 3 sh -c "! pgrep -u $u >/dev/null" || { OUT=$(ps -o pid,user,args -u "$u"); fail "$what: no process of $u remains"; }
+    ! kill -0 "$S_MONITOR" 2>/dev/null || fail "$what: sshd's session process $S_MONITOR is gone"
+    [[ $(login_field "$u" end) == terminated ]] || { OUT=$(last_login "$u"); fail "$what: the login row ends 'terminated'"; }
+    sg_wait_for 3 test "$(journal_count SUPPORTGRANT_EVENT=session-terminated "SUPPORTGRANT_LOGIN_ID=$S_LOGIN" SUPPORTGRANT_USER="$u" MESSAGE_ID=aca3919ce5e44fb49a28f36d324a681e)" = 1 ||
+        fail "$what: the journal has session-terminated"
+}
+
+# set_expiry GRANT SECONDS: the grant now ends in SECONDS; the daemon hears of it by SIGHUP
+# (what it also notices by itself within its 30 s sweep). The only way to test expiry without
+# waiting an hour: the database is edited as root, as an administrator could.
+set_expiry() {
+    sqlite3 -cmd '.timeout 5000' "$SG_DB" "UPDATE grants SET expires_at = strftime('%s','now') + $2 WHERE id = $1"
+    sg_daemon_reload
+}
+
+# ==== 7. expiry cuts a live session within 5 s ================================================
+as alice supportgrant --json grant jdoe
+G=$(grant_id "$OUT")
+start_session jdoe
+set_expiry "$G" 2
+sleep 1
+session_alive jdoe || fail "expiry: the session runs until the grant expires"
+t0=$SECONDS
+assert_cut jdoe 8 "expiry"
+[[ $((SECONDS - t0)) -le 6 ]] || fail "expiry: cut within 5 s of the expiry (took $((SECONDS - t0 - 1))s)"
+ok "expiry cuts the live session (connection closed, no process left, end=terminated, session-terminated)"
+
+# ==== 8. revoke cuts a live session ===========================================================
+as alice supportgrant --json grant jdoe
+G=$(grant_id "$OUT")
+start_session jdoe
+as alice supportgrant revoke "$G"
+[[ $RC == 0 ]] || fail "alice revokes grant $G"
+assert_cut jdoe 5 "revoke"
+ok "revoke cuts the live session within 5 s (took ${CUT_AFTER}s)"
+
+# ==== 9. still covered by another grant: the session stays ====================================
+as alice supportgrant --json grant jdoe
+G_USER=$(grant_id "$OUT")
+as alice supportgrant --json grant --department support
+G_DEPT=$(grant_id "$OUT")
+start_session jdoe
+as alice supportgrant revoke "$G_USER"
+sleep 2
+sg_daemon_reload
+sleep 1
+session_alive jdoe || fail "covered by the department grant, jdoe's session stays"
+[[ $(login_field jdoe end) == null ]] || fail "the login row stays open"
+as alice supportgrant revoke --department support
+assert_cut jdoe 5 "revoke of the last covering grant"
+ok "a session still covered by another grant stays; revoking that one too cuts it"
+
+# ==== 10. extended before expiry: the session stays ===========================================
+as alice supportgrant --json grant jdoe
+G=$(grant_id "$OUT")
+start_session jdoe
+set_expiry "$G" 2
+as alice supportgrant grant jdoe --period 2h
+[[ $RC == 0 ]] || fail "alice extends jdoe's access"
+sleep 4
+session_alive jdoe || fail "extended before expiry, the session outlives the first grant"
+[[ $(login_field jdoe end) == null ]] || fail "the login row stays open after the first grant expired"
+as alice supportgrant revoke --user jdoe
+assert_cut jdoe 5 "revoke --user"
+ok "a grant extended before expiry keeps the session; revoke --user then cuts it"
+
+# ==== 11. the daemon restarted picks up open sessions ========================================
+as alice supportgrant --json grant jdoe
+G=$(grant_id "$OUT")
+start_session jdoe
+sg_daemon_stop
+sqlite3 -cmd '.timeout 5000' "$SG_DB" "UPDATE grants SET expires_at = strftime('%s','now') - 1 WHERE id = $G"
+sleep 1
+session_alive jdoe || fail "without the daemon nothing ends the session"
+sg_daemon_start
+assert_cut jdoe 5 "daemon restart"
+ok "a restarted daemon ends the open sessions whose access ended meanwhile"
+
+# ==== 12. export control (supportgrant gate) ==================================================
+mapfile -t SSHO < <(sg_ssh_opts jdoe)
+RSYNC_E=$(sg_ssh_command jdoe)
+echo "uploaded by the test" >"$T/upload.txt"
+echo "secret customer data $RANDOM" >/home/jdoe/data.txt
+chown jdoe: /home/jdoe/data.txt
+
+transfer() { # transfer CMD...: sets RC, OUT, ERR
+    RC=0
+    sg_with_askpass "$@" >"$T/out" 2>"$T/err" </dev/null || RC=$?
+    OUT=$(cat "$T/out")
+    ERR=$(cat "$T/err")
+}
+
+as alice supportgrant grant jdoe
+rm -f "$T"/got.*
+printf 'get /home/jdoe/data.txt %s\n' "$T/got.sftp" >"$T/get.batch"
+printf 'put %s /home/jdoe/up.sftp\n' "$T/upload.txt" >"$T/put.batch"
+transfer sftp "${SSHO[@]}" -b "$T/get.batch" 127.0.0.1
+[[ $RC != 0 && ! -s $T/got.sftp && $ERR == *"Permission denied"* ]] || fail "without export: sftp get fails"
+transfer sftp "${SSHO[@]}" -b "$T/put.batch" 127.0.0.1
+[[ $RC == 0 ]] && cmp -s "$T/upload.txt" /home/jdoe/up.sftp || fail "without export: sftp put works"
+transfer scp "${SSHO[@]}" 127.0.0.1:/home/jdoe/data.txt "$T/got.scp"
+[[ $RC != 0 && ! -s $T/got.scp ]] || fail "without export: scp (sftp mode) download fails"
+before=$(journal_count SUPPORTGRANT_EVENT=export-refused SUPPORTGRANT_USER=jdoe)
+transfer scp -O "${SSHO[@]}" 127.0.0.1:/home/jdoe/data.txt "$T/got.scpO"
+[[ $RC != 0 && ! -s $T/got.scpO && $ERR == *"data export is not allowed for jdoe"* && $ERR == *"scp download refused"* ]] ||
+    fail "without export: scp -O download refused with a clear message"
+transfer scp -O "${SSHO[@]}" "$T/upload.txt" 127.0.0.1:/home/jdoe/up.scpO
+[[ $RC == 0 ]] && cmp -s "$T/upload.txt" /home/jdoe/up.scpO || fail "without export: scp -O upload works"
+transfer rsync -e "$RSYNC_E" 127.0.0.1:/home/jdoe/data.txt "$T/got.rsync"
+[[ $RC != 0 && ! -s $T/got.rsync && $ERR == *"rsync download refused"* ]] || fail "without export: rsync from the host refused"
+transfer rsync -e "$RSYNC_E" "$T/upload.txt" 127.0.0.1:/home/jdoe/up.rsync
+[[ $RC == 0 ]] && cmp -s "$T/upload.txt" /home/jdoe/up.rsync || fail "without export: rsync to the host works"
+[[ $(journal_count SUPPORTGRANT_EVENT=export-refused SUPPORTGRANT_USER=jdoe SUPPORTGRANT_EXPORT=no \
+    SUPPORTGRANT_RHOST=127.0.0.1 MESSAGE_ID=584ebc450d2e4a619b211d0c0fb9989a) -eq $((before + 2)) ]] ||
+    fail "scp -f and rsync --sender each wrote export-refused to the journal"
+ok "without export: sftp/scp downloads fail, scp -f and rsync --sender refused and journaled, uploads work"
+
+as alice supportgrant revoke --user jdoe
+as alice supportgrant grant jdoe --export
+transfer sftp "${SSHO[@]}" -b "$T/get.batch" 127.0.0.1
+[[ $RC == 0 ]] && cmp -s /home/jdoe/data.txt "$T/got.sftp" || fail "with export: sftp get works"
+transfer scp "${SSHO[@]}" 127.0.0.1:/home/jdoe/data.txt "$T/got.scp"
+[[ $RC == 0 ]] && cmp -s /home/jdoe/data.txt "$T/got.scp" || fail "with export: scp works"
+transfer scp -O "${SSHO[@]}" 127.0.0.1:/home/jdoe/data.txt "$T/got.scpO"
+[[ $RC == 0 ]] && cmp -s /home/jdoe/data.txt "$T/got.scpO" || fail "with export: scp -O works"
+transfer rsync -e "$RSYNC_E" 127.0.0.1:/home/jdoe/data.txt "$T/got.rsync"
+[[ $RC == 0 ]] && cmp -s /home/jdoe/data.txt "$T/got.rsync" || fail "with export: rsync from the host works"
+login jdoe -- 'echo "export=$SUPPORTGRANT_EXPORT"'
+[[ $RC == 0 && $OUT == export=yes ]] || fail "with export: the session says so"
+ok "with export: sftp, scp, scp -O and rsync downloads work"
+as alice supportgrant revoke --all
+
+# ==== the daemon and sshd stayed healthy ======================================================
+sg_daemon_answers || fail "supportgrantd still answers"
+kill -0 "$SG_SSHD_PID" || fail "sshd still runs"
+sg_daemon_stop
+sg_sshd_stop
+if grep -q 'ERROR: AddressSanitizer\|runtime error' "$SG_DAEMON_LOG" "$SG_WORK"/asan/* 2>/dev/null; then
+    cat "$SG_DAEMON_LOG" "$SG_WORK"/asan/* 2>/dev/null | grep -A30 'ERROR: AddressSanitizer\|runtime error' | head -60
+    fail "a sanitizer reported an error"
+fi
+ok "supportgrantd and sshd ran through without sanitizer reports"
+echo "all $n checks passed"

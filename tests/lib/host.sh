@@ -1,0 +1,266 @@
+# shellcheck shell=bash
+# A real host inside the private-host sandbox (sandbox.sh): supportgrant installed with
+# `make install`, customers and staff made with useradd, the real supportgrantd on its real
+# socket, and the real /usr/sbin/sshd wired up as SPEC §9 says, on 127.0.0.1 and a free port.
+# Used by the e2e suite, the demo and the benchmarks.
+#
+#   source tests/lib/sandbox.sh; source tests/lib/host.sh
+#   sg_run_private ...                     (outer run)
+#   sg_private_host /etc /usr /var         (inner run)
+#   sg_host_setup BUILD_DIR                install, users, daemon, sshd
+#   sg_ssh jdoe -- 'echo hi'               a staff login; see sg_ssh below
+#
+# Accounts made by sg_host_users:
+#   alice  customer admin (holds the right to activate by default)
+#   bob    customer user whose right root took away (sg_host_setup does that)
+#   jdoe   staff, department support      kim   staff, department support
+#   mdev   staff, department development
+# Everything lives in the sandbox: /etc, /usr and /var are overlays, /run and /home tmpfs.
+
+SG_STAFF_USERS=(jdoe kim mdev)
+SG_CUSTOMERS=(alice bob)
+SG_SOCKET=/run/supportgrant/socket
+SG_DB=/var/lib/supportgrant/supportgrant.db
+SG_SFTP_SERVER=/usr/lib/openssh/sftp-server
+
+# sg_host_install BUILD_DIR: `make install` of what BUILD_DIR holds, without rebuilding it
+# (-o: the sandbox must install exactly what the caller built, ASan or not).
+sg_host_install() {
+    local b
+    b=$(cd "$1" && pwd) || sg_die "no build directory $1"
+    make -s -C "$SG_TOP" install B="$b" DESTDIR= \
+        -o "$b/supportgrant" -o "$b/supportgrantd" -o "$b/pam_supportgrant.so" >/dev/null ||
+        sg_die "make install B=$b failed"
+    [ -x /usr/bin/supportgrant ] && [ -x /usr/sbin/supportgrantd ] || sg_die "make install did not install the programs"
+}
+
+sg_host_users() {
+    groupadd onoffice-staff
+    groupadd onoffice-support
+    groupadd onoffice-development
+    useradd -m -s /bin/bash -c "Customer admin" alice
+    useradd -m -s /bin/bash -c "Customer user" bob
+    useradd -m -s /bin/bash -c "Support staff" -G onoffice-staff,onoffice-support jdoe
+    useradd -m -s /bin/bash -c "Support staff" -G onoffice-staff,onoffice-support kim
+    useradd -m -s /bin/bash -c "Developer" -G onoffice-staff,onoffice-development mdev
+}
+
+# sg_as USER CMD...: CMD as USER (its real uid: the daemon authorizes by SO_PEERCRED).
+sg_as() {
+    local u=$1
+    shift
+    setpriv --reuid="$u" --regid="$u" --init-groups --reset-env -- "$@"
+}
+
+# --- the daemon ------------------------------------------------------------------------
+
+sg_daemon_start() {
+    mkdir -p /run/supportgrant
+    SG_DAEMON_LOG=${SG_DAEMON_LOG:-$SG_HOST_DIR/supportgrantd.log}
+    # shellcheck disable=SC2086 # SG_DAEMON_ARGS: extra options, e.g. --debug
+    /usr/sbin/supportgrantd --socket "$SG_SOCKET" --foreground ${SG_DAEMON_ARGS:-} "$@" 2>>"$SG_DAEMON_LOG" &
+    SG_DAEMON_PID=$!
+    sg_wait_for 10 sg_daemon_answers || { cat "$SG_DAEMON_LOG" >&2; sg_die "supportgrantd did not start"; }
+}
+
+sg_daemon_answers() {
+    kill -0 "$SG_DAEMON_PID" && test -S "$SG_SOCKET" && test -f "$SG_DB" &&
+        /usr/bin/supportgrant status >/dev/null 2>&1
+}
+
+sg_daemon_stop() {
+    [ -n "${SG_DAEMON_PID:-}" ] || return 0
+    kill "$SG_DAEMON_PID" 2>/dev/null || true
+    wait "$SG_DAEMON_PID" 2>/dev/null || true
+    SG_DAEMON_PID=
+}
+
+# Makes the daemon re-read its configuration and look at every open session at once.
+sg_daemon_reload() {
+    kill -HUP "$SG_DAEMON_PID"
+}
+
+# --- sshd ------------------------------------------------------------------------------
+
+# The integration of SPEC §9, into the sandbox's /etc. The originals are kept for
+# sg_sshd_integration off (the bench compares logins with and without the module).
+sg_sshd_integration() {
+    [ -f "$SG_HOST_DIR/sshd_config.orig" ] || cp /etc/ssh/sshd_config "$SG_HOST_DIR/sshd_config.orig"
+    [ -f "$SG_HOST_DIR/pam.sshd.orig" ] || cp /etc/pam.d/sshd "$SG_HOST_DIR/pam.sshd.orig"
+    cp "$SG_HOST_DIR/sshd_config.orig" /etc/ssh/sshd_config
+    cp "$SG_HOST_DIR/pam.sshd.orig" /etc/pam.d/sshd
+    [ "${1:-on}" = off ] && return 0
+
+    cat >>/etc/ssh/sshd_config <<'EOF'
+
+# supportgrant (SPEC §9): staff log in with their key, then answer the reason prompt.
+Match Group onoffice-staff
+    AuthenticationMethods publickey,keyboard-interactive:pam
+    KbdInteractiveAuthentication yes
+    ForceCommand /usr/bin/supportgrant gate
+EOF
+    awk '
+        /^@include common-auth/ {
+            print "auth [success=done ignore=ignore default=die] pam_supportgrant.so kbdint_step"
+        }
+        { print }
+        /^@include common-account/ { print "account required pam_supportgrant.so" }
+        /^@include common-session/ && !/noninteractive/ { print "session required pam_supportgrant.so" }
+    ' "$SG_HOST_DIR/pam.sshd.orig" >/etc/pam.d/sshd
+    grep -q '^auth .*pam_supportgrant.so kbdint_step' /etc/pam.d/sshd &&
+        grep -q '^account required pam_supportgrant.so' /etc/pam.d/sshd &&
+        grep -q '^session required pam_supportgrant.so' /etc/pam.d/sshd ||
+        sg_die "could not wire pam_supportgrant into /etc/pam.d/sshd"
+}
+
+# Keys: a host key for sshd, one client key per staff account (in its authorized_keys).
+sg_ssh_keys() {
+    local u
+    mkdir -p "$SG_HOST_DIR/keys"
+    ssh-keygen -q -t ed25519 -N '' -C sg-host -f "$SG_HOST_DIR/ssh_host_ed25519_key"
+    for u in "${SG_STAFF_USERS[@]}"; do
+        ssh-keygen -q -t ed25519 -N '' -C "$u@sg-test" -f "$SG_HOST_DIR/keys/$u"
+        install -d -m 0700 -o "$u" -g "$u" "/home/$u/.ssh"
+        install -m 0600 -o "$u" -g "$u" "$SG_HOST_DIR/keys/$u.pub" "/home/$u/.ssh/authorized_keys"
+    done
+    # The answers to the reason prompt come from a script (HOST-FACTS: SSH_ASKPASS).
+    # SG_ANSWERS holds one answer per line; SG_ASKPASS_STATE counts the prompts of this login
+    # and logs them, so that a test can see what was asked and how often.
+    cat >"$SG_HOST_DIR/askpass" <<'EOF'
+#!/bin/bash
+n=$(($(wc -l <"$SG_ASKPASS_STATE") + 1))
+printf '%s\n' "$1" >>"$SG_ASKPASS_STATE"
+answer=$(printf '%s\n' "${SG_ANSWERS-}" | sed -n "${n}p")
+printf '%s\n' "$answer"
+EOF
+    chmod 0755 "$SG_HOST_DIR/askpass"
+}
+
+sg_port_free() {
+    ! ss -Htln "sport = :$1" | grep -q .
+}
+
+# sg_sshd_start: the real sshd, by absolute path (it re-execs itself), on 127.0.0.1 and a
+# random free port; other test runs on this machine share the network namespace.
+sg_sshd_start() {
+    local try port
+    mkdir -p -m 0755 /run/sshd
+    SG_SSHD_LOG=${SG_SSHD_LOG:-$SG_HOST_DIR/sshd.log}
+    /usr/sbin/sshd -t -h "$SG_HOST_DIR/ssh_host_ed25519_key" || sg_die "sshd -t: the configuration is broken"
+    for try in 1 2 3 4 5 6 7 8 9 10; do
+        port=$((20000 + RANDOM % 40000))
+        sg_port_free "$port" || continue
+        : >"$SG_SSHD_LOG"
+        ${SG_SSHD_WRAPPER:-} /usr/sbin/sshd -D -E "$SG_SSHD_LOG" -h "$SG_HOST_DIR/ssh_host_ed25519_key" \
+            -o "ListenAddress=127.0.0.1:$port" -o PidFile=none -o MaxStartups=100:30:200 \
+            -o LogLevel=VERBOSE &
+        SG_SSHD_PID=$!
+        if sg_wait_for 10 sg_sshd_listening "$port"; then
+            SG_SSH_PORT=$port
+            printf '[127.0.0.1]:%s %s\n' "$port" "$(cut -d' ' -f1,2 "$SG_HOST_DIR/ssh_host_ed25519_key.pub")" \
+                >"$SG_HOST_DIR/known_hosts"
+            return 0
+        fi
+        kill "$SG_SSHD_PID" 2>/dev/null
+        wait "$SG_SSHD_PID" 2>/dev/null
+    done
+    cat "$SG_SSHD_LOG" >&2
+    sg_die "sshd did not start"
+}
+
+sg_sshd_listening() {
+    kill -0 "$SG_SSHD_PID" && ! sg_port_free "$1"
+}
+
+sg_sshd_stop() {
+    [ -n "${SG_SSHD_PID:-}" ] || return 0
+    kill "$SG_SSHD_PID" 2>/dev/null || true
+    wait "$SG_SSHD_PID" 2>/dev/null || true
+    SG_SSHD_PID=
+}
+
+# sg_ssh [-a ANSWERS] USER [SSH-OPTION...] [-- COMMAND...]: logs USER in with its key and
+# answers the keyboard-interactive prompts with ANSWERS (one per line; default: a good
+# reason). Returns ssh's exit status; stdout and stderr are ssh's. After the call,
+# $SG_LAST_PROMPTS names the file listing the prompts the login got.
+sg_ssh() {
+    local answers="Ticket 4711: customer reported a failing backup" u
+    if [ "$1" = -a ]; then
+        answers=$2
+        shift 2
+    fi
+    local opts=()
+    u=$1
+    shift
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do
+        opts+=("$1")
+        shift
+    done
+    [ $# -gt 0 ] && shift
+    SG_LAST_PROMPTS=$(mktemp "$SG_HOST_DIR/prompts.XXXXXX")
+    SG_ANSWERS=$answers SG_ASKPASS_STATE=$SG_LAST_PROMPTS \
+        SSH_ASKPASS="$SG_HOST_DIR/askpass" SSH_ASKPASS_REQUIRE=force DISPLAY= \
+        ssh -F /dev/null -p "$SG_SSH_PORT" -i "$SG_HOST_DIR/keys/$u" -o IdentitiesOnly=yes \
+        -o UserKnownHostsFile="$SG_HOST_DIR/known_hosts" -o StrictHostKeyChecking=no \
+        -o BatchMode=no -o PreferredAuthentications=publickey,keyboard-interactive \
+        -o ConnectTimeout=10 -o ServerAliveInterval=2 -o ServerAliveCountMax=3 \
+        -o User="$u" "${opts[@]}" 127.0.0.1 "$@"
+}
+
+# sg_ssh_opts USER: the options sg_ssh uses, for scp/sftp/rsync -e (no answers: set
+# SG_ANSWERS, SG_ASKPASS_STATE, SSH_ASKPASS* yourself, or use sg_with_askpass).
+sg_ssh_opts() {
+    printf '%s\n' -F /dev/null -P "$SG_SSH_PORT" -i "$SG_HOST_DIR/keys/$1" -o IdentitiesOnly=yes \
+        -o UserKnownHostsFile="$SG_HOST_DIR/known_hosts" -o StrictHostKeyChecking=no \
+        -o BatchMode=no -o PreferredAuthentications=publickey,keyboard-interactive \
+        -o ConnectTimeout=10 -o User="$1"
+}
+
+# sg_ssh_command USER: the ssh command line for rsync -e (the paths hold no blanks: mktemp).
+sg_ssh_command() {
+    local o
+    mapfile -t o < <(sg_ssh_opts "$1")
+    echo "ssh -F /dev/null -p $SG_SSH_PORT ${o[*]:4}"
+}
+
+# sg_with_askpass [-a ANSWERS] CMD...: CMD (scp, sftp, rsync) with the askpass answers set.
+sg_with_askpass() {
+    local answers="Ticket 4711: customer reported a failing backup"
+    if [ "$1" = -a ]; then
+        answers=$2
+        shift 2
+    fi
+    SG_LAST_PROMPTS=$(mktemp "$SG_HOST_DIR/prompts.XXXXXX")
+    SG_ANSWERS=$answers SG_ASKPASS_STATE=$SG_LAST_PROMPTS \
+        SSH_ASKPASS="$SG_HOST_DIR/askpass" SSH_ASKPASS_REQUIRE=force DISPLAY= "$@"
+}
+
+# --- everything --------------------------------------------------------------------------
+
+# sg_host_setup BUILD_DIR: the whole host. Call inside the private host, after
+# sg_private_host /etc /usr /var.
+sg_host_setup() {
+    SG_HOST_DIR=$SG_WORK/host
+    mkdir -p "$SG_HOST_DIR"
+    chmod 0755 "$SG_HOST_DIR"
+    sg_host_install "$1"
+    sg_host_users
+    sg_daemon_start
+    # bob is a human customer account, but root took his right away.
+    /usr/bin/supportgrant rights revoke bob >/dev/null || sg_die "supportgrant rights revoke bob failed"
+    sg_ssh_keys
+    sg_sshd_integration on
+    sg_sshd_start
+}
+
+# The host's own files that a test must never change; run outside the sandbox.
+sg_host_fingerprint() {
+    local f
+    for f in /etc/passwd /etc/group /etc/shadow /etc/gshadow /etc/security/supportgrant.conf; do
+        if [ -e "$f" ]; then sha256sum "$f"; else echo "absent $f"; fi
+    done
+    find /etc/pam.d /etc/ssh -type f -print0 2>/dev/null | sort -z | xargs -0 sha256sum
+    for f in /var/lib/supportgrant /usr/bin/supportgrant /usr/sbin/supportgrantd /run/supportgrant; do
+        if [ -e "$f" ]; then echo "present $f"; else echo "absent $f"; fi
+    done
+}
