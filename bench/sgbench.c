@@ -6,12 +6,17 @@
  *   sgbench acct CONFDIR SERVICE USER N      pam_acct_mgmt N times on one handle
  *   sgbench txn CONFDIR SERVICE USER N       acct + open_session + close_session, N logins
  *   sgbench concurrent CONFDIR SERVICE USER PROCS SECONDS DB
+ *   sgbench parts CONF USER N               each step of an account check on its own
+ *   sgbench fsync DIR N                     4 KiB append + fdatasync, the disk's unit cost
  *   sgbench report RESULTS_DIR OUT.json   the table, the targets, results.json
  *
  * Every stack is a real Linux-PAM stack loaded with pam_start_confdir(). Results are one JSON
  * object on stdout; times are nanoseconds.
  */
+#include <fcntl.h>
+#include <grp.h>
 #include <inttypes.h>
+#include <pwd.h>
 #include <json-c/json.h>
 #include <limits.h>
 #include <math.h>
@@ -24,7 +29,9 @@
 
 #include <security/pam_appl.h>
 
+#include "conf.h"
 #include "macro.h"
+#include "staff.h"
 #include "store.h"
 
 #define REASON "Benchmark: ticket 4711, invoices do not print"
@@ -167,7 +174,17 @@ static int cmp_u64(const void *a, const void *b)
         return x < y ? -1 : x > y;
 }
 
-static void print_stats(const char *what, uint64_t *t, size_t n)
+static uint64_t cpu_ns(void)
+{
+        struct timespec ts;
+
+        (void)clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+        return (uint64_t)ts.tv_sec * UINT64_C(1000000000) + (uint64_t)ts.tv_nsec;
+}
+
+/* Wall-clock figures, plus the CPU time this process spent per call (the rest is waiting:
+ * fsync, the daemon, other processes on the same cores). */
+static void print_stats(const char *what, uint64_t *t, size_t n, uint64_t cpu)
 {
         uint64_t sum = 0;
 
@@ -175,8 +192,9 @@ static void print_stats(const char *what, uint64_t *t, size_t n)
         for (size_t i = 0; i < n; i++)
                 sum += t[i];
         printf("{\"what\": \"%s\", \"n\": %zu, \"median_ns\": %" PRIu64 ", \"p99_ns\": %" PRIu64
-               ", \"mean_ns\": %" PRIu64 ", \"min_ns\": %" PRIu64 ", \"max_ns\": %" PRIu64 "}\n",
-               what, n, t[n / 2], t[(n * 99) / 100], sum / n, t[0], t[n - 1]);
+               ", \"mean_ns\": %" PRIu64 ", \"min_ns\": %" PRIu64 ", \"max_ns\": %" PRIu64
+               ", \"cpu_mean_ns\": %" PRIu64 "}\n",
+               what, n, t[n / 2], t[(n * 99) / 100], sum / n, t[0], t[n - 1], cpu / n);
 }
 
 /* pam_acct_mgmt again and again on one handle, as one sshd connection would call it once.
@@ -186,7 +204,10 @@ static int cmd_acct(int argc, char **argv)
 {
         _cleanup_free_ uint64_t *t = NULL;
         pam_handle_t *pamh = NULL;
-        long n;
+        uint64_t cpu = 0;
+        long n, warmup;
+        const char *e = getenv("SGBENCH_FRESH_HANDLE");
+        bool fresh = e && streq(e, "1");
         int r;
 
         if (argc != 4 || parse_count(argv[3], 1, 10000000, &n) < 0) {
@@ -196,12 +217,26 @@ static int cmd_acct(int argc, char **argv)
         t = calloc((size_t)n, sizeof(*t));
         if (!t || start(argv[0], argv[1], argv[2], &pamh) < 0)
                 return 1;
-        for (long i = -WARMUP; i < n; i++) {
-                uint64_t t0 = now_ns();
+        /* Slow baselines (a fork and exec per call) need fewer rounds to warm up. */
+        warmup = n < 1000 ? 20 : WARMUP;
+        for (long i = -warmup; i < n; i++) {
+                uint64_t t0, c0;
 
+                /* pam_access gets slower with every call on the same handle (21 ms after
+                 * 5,000 calls): its baseline takes a new handle each time, made outside the
+                 * measured time. */
+                if (fresh && i > -warmup) {
+                        (void)pam_end(pamh, PAM_SUCCESS);
+                        if (start(argv[0], argv[1], argv[2], &pamh) < 0)
+                                return 1;
+                }
+                c0 = cpu_ns();
+                t0 = now_ns();
                 r = pam_acct_mgmt(pamh, PAM_SILENT);
-                if (i >= 0)
+                if (i >= 0) {
                         t[i] = now_ns() - t0;
+                        cpu += cpu_ns() - c0;
+                }
                 if (r != PAM_SUCCESS) {
                         fprintf(stderr, "sgbench: %s/%s: pam_acct_mgmt: %s\n", argv[1], argv[2],
                                 pam_strerror(pamh, r));
@@ -210,7 +245,7 @@ static int cmd_acct(int argc, char **argv)
                 }
         }
         (void)pam_end(pamh, PAM_SUCCESS);
-        print_stats(argv[1], t, (size_t)n);
+        print_stats(argv[1], t, (size_t)n, cpu);
         return 0;
 }
 
@@ -218,10 +253,10 @@ static int cmd_acct(int argc, char **argv)
  * open (records the login), session close (records its end). pam_start/pam_end stay outside
  * the measured time; sshd pays them per connection whatever the modules do. */
 static int one_login(const char *confdir, const char *service, const char *user, uint64_t *ret_ns,
-                     char *err, size_t err_size)
+                     uint64_t *ret_cpu, char *err, size_t err_size)
 {
         pam_handle_t *pamh = NULL;
-        uint64_t t0;
+        uint64_t t0, c0;
         const char *step = "pam_acct_mgmt";
         int r;
 
@@ -229,6 +264,7 @@ static int one_login(const char *confdir, const char *service, const char *user,
                 (void)snprintf(err, err_size, "pam_start_confdir failed");
                 return -EIO;
         }
+        c0 = cpu_ns();
         t0 = now_ns();
         r = pam_acct_mgmt(pamh, 0);
         if (r == PAM_SUCCESS) {
@@ -241,6 +277,8 @@ static int one_login(const char *confdir, const char *service, const char *user,
         }
         if (ret_ns)
                 *ret_ns = now_ns() - t0;
+        if (ret_cpu)
+                *ret_cpu = cpu_ns() - c0;
         if (r != PAM_SUCCESS)
                 (void)snprintf(err, err_size, "%s: %s", step, pam_strerror(pamh, r));
         (void)pam_end(pamh, r);
@@ -250,6 +288,7 @@ static int one_login(const char *confdir, const char *service, const char *user,
 static int cmd_txn(int argc, char **argv)
 {
         _cleanup_free_ uint64_t *t = NULL;
+        uint64_t cpu = 0;
         char err[256];
         long n;
 
@@ -261,16 +300,18 @@ static int cmd_txn(int argc, char **argv)
         if (!t)
                 return 1;
         for (long i = -WARMUP / 10; i < n; i++) {
-                uint64_t ns;
+                uint64_t ns, c;
 
-                if (one_login(argv[0], argv[1], argv[2], &ns, err, sizeof(err)) < 0) {
+                if (one_login(argv[0], argv[1], argv[2], &ns, &c, err, sizeof(err)) < 0) {
                         fprintf(stderr, "sgbench: %s/%s: %s\n", argv[1], argv[2], err);
                         return 1;
                 }
-                if (i >= 0)
+                if (i >= 0) {
                         t[i] = ns;
+                        cpu += c;
+                }
         }
-        print_stats(argv[1], t, (size_t)n);
+        print_stats(argv[1], t, (size_t)n, cpu);
         return 0;
 }
 
@@ -331,8 +372,8 @@ static int cmd_concurrent(int argc, char **argv)
                         char err[192];
 
                         while (now_ns() < end) {
-                                if (one_login(argv[0], argv[1], argv[2], NULL, err, sizeof(err)) >=
-                                    0)
+                                if (one_login(argv[0], argv[1], argv[2], NULL, NULL, err,
+                                              sizeof(err)) >= 0)
                                         w[p].ok++;
                                 else if (w[p].errors++ == 0)
                                         memcpy(w[p].first_error, err, sizeof(err));
@@ -367,6 +408,166 @@ static int cmd_concurrent(int argc, char **argv)
                ", \"first_error\": \"%s\"}\n",
                argv[1], procs, (double)elapsed / 1e9, ok, errors,
                (double)ok * 1e9 / (double)elapsed, rows, closed, denied, first_error);
+        return 0;
+}
+
+/* ---- where a call's time goes ------------------------------------------------------------ */
+
+typedef int (*step_fn)(void *userdata);
+
+static uint64_t median_of(step_fn fn, void *userdata, long n)
+{
+        _cleanup_free_ uint64_t *t = calloc((size_t)n, sizeof(uint64_t));
+
+        if (!t)
+                return 0;
+        for (long i = -WARMUP; i < n; i++) {
+                uint64_t t0 = now_ns();
+
+                (void)fn(userdata);
+                if (i >= 0)
+                        t[i] = now_ns() - t0;
+        }
+        qsort(t, (size_t)n, sizeof(*t), cmp_u64);
+        return t[n / 2];
+}
+
+struct parts {
+        const char *conf, *user;
+        struct sg_config cfg;
+        sg_store *store;
+};
+
+static int part_config(void *userdata)
+{
+        struct parts *p = userdata;
+        struct sg_config c;
+
+        sg_config_init(&c);
+        return sg_config_load(&c, p->conf, 0, NULL);
+}
+
+static int part_getpwnam(void *userdata)
+{
+        struct parts *p = userdata;
+        struct passwd pw, *res;
+        char buf[4096];
+
+        return getpwnam_r(p->user, &pw, buf, sizeof(buf), &res);
+}
+
+static int part_getgrnam(void *userdata)
+{
+        struct parts *p = userdata;
+        struct group gr, *res;
+        char buf[4096];
+
+        return getgrnam_r(p->cfg.staff_group, &gr, buf, sizeof(buf), &res);
+}
+
+static int part_getgrouplist(void *userdata)
+{
+        struct parts *p = userdata;
+        gid_t gids[256];
+        int n = ELEMENTSOF(gids);
+
+        return getgrouplist(p->user, 0, gids, &n);
+}
+
+static int part_identity(void *userdata)
+{
+        struct parts *p = userdata;
+        struct sg_identity id;
+
+        return sg_identity_lookup(&p->cfg, p->user, &id);
+}
+
+static int part_open(void *userdata)
+{
+        struct parts *p = userdata;
+        sg_store *s = NULL;
+        int r = sg_store_open(p->cfg.database, 0, &s, NULL);
+
+        sg_store_close(s);
+        return r;
+}
+
+static int part_coverage(void *userdata)
+{
+        struct parts *p = userdata;
+        struct sg_coverage c;
+        const char *deps[] = {"support"};
+
+        return sg_store_coverage(p->store, p->user, deps, 1, time(NULL), &c);
+}
+
+/* The parts of one account check, each timed on its own: which of them is ours to speed up. */
+static int cmd_parts(int argc, char **argv)
+{
+        struct parts p = {};
+        static const struct {
+                const char *name;
+                step_fn fn;
+        } steps[] = {
+                {"config_load", part_config},
+                {"getpwnam", part_getpwnam},
+                {"getgrnam_staff_group", part_getgrnam},
+                {"getgrouplist", part_getgrouplist},
+                {"identity_lookup", part_identity},
+                {"store_open_close", part_open},
+                {"coverage_query", part_coverage},
+        };
+        long n;
+
+        if (argc != 3 || parse_count(argv[2], 1, 10000000, &n) < 0) {
+                fprintf(stderr, "usage: sgbench parts CONF USER N\n");
+                return 2;
+        }
+        p.conf = argv[0];
+        p.user = argv[1];
+        sg_config_init(&p.cfg);
+        if (sg_config_load(&p.cfg, p.conf, 0, NULL) < 0 ||
+            sg_store_open(p.cfg.database, 0, &p.store, NULL) < 0) {
+                fprintf(stderr, "sgbench: cannot use %s\n", p.conf);
+                return 1;
+        }
+        printf("{\"user\": \"%s\"", p.user);
+        for (size_t i = 0; i < ELEMENTSOF(steps); i++)
+                printf(", \"%s_ns\": %" PRIu64, steps[i].name, median_of(steps[i].fn, &p, n));
+        printf("}\n");
+        sg_store_close(p.store);
+        return 0;
+}
+
+/* ---- the disk ---------------------------------------------------------------------------- */
+
+/* What one append + fdatasync costs where the database lives: the unit that a commit with
+ * synchronous=FULL pays at least once. */
+static int cmd_fsync(int argc, char **argv)
+{
+        _cleanup_free_ uint64_t *t = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        char path[PATH_MAX], page[4096] = {};
+        long n;
+
+        if (argc != 2 || parse_count(argv[1], 1, 100000, &n) < 0) {
+                fprintf(stderr, "usage: sgbench fsync DIR N\n");
+                return 2;
+        }
+        (void)snprintf(path, sizeof(path), "%s/fsync-probe", argv[0]);
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        t = calloc((size_t)n, sizeof(*t));
+        if (fd < 0 || !t)
+                return 1;
+        for (long i = 0; i < n; i++) {
+                uint64_t t0 = now_ns();
+
+                if (write(fd, page, sizeof(page)) != (ssize_t)sizeof(page) || fdatasync(fd) < 0)
+                        return 1;
+                t[i] = now_ns() - t0;
+        }
+        (void)unlink(path);
+        print_stats("fsync", t, (size_t)n, 0);
         return 0;
 }
 
@@ -443,10 +644,11 @@ static void target(struct report *rp, const char *name, const char *text, double
 static void row(const char *label, json_object *o)
 {
         if (!o) {
-                printf("  %-40s %12s %12s\n", label, "-", "-");
+                printf("  %-40s %12s %12s %12s\n", label, "-", "-", "-");
                 return;
         }
-        printf("  %-40s %12.1f %12.1f\n", label, num(o, "median_ns") / 1e3, num(o, "p99_ns") / 1e3);
+        printf("  %-40s %12.1f %12.1f %12.1f\n", label, num(o, "median_ns") / 1e3,
+               num(o, "p99_ns") / 1e3, num(o, "cpu_mean_ns") / 1e3);
 }
 
 static int cmd_report(int argc, char **argv)
@@ -479,9 +681,14 @@ static int cmd_report(int argc, char **argv)
         if (m)
                 printf("machine: %s\n", json_object_to_json_string_ext(m, JSON_C_TO_STRING_PLAIN));
 
+        if ((c = load(&rp, "fsync")))
+                printf("disk: 4 KiB append + fdatasync next to the database: median %.0f us, p99 "
+                       "%.0f us\n",
+                       num(c, "median_ns") / 1e3, num(c, "p99_ns") / 1e3);
+
         printf("\n1. account check: pam_acct_mgmt through a real stack, one handle, after "
                "warm-up\n");
-        printf("  %-40s %12s %12s\n", "stack", "median", "p99");
+        printf("  %-40s %12s %12s %12s\n", "stack", "median", "p99", "CPU (mean)");
         row("libpam floor (pam_permit only)", load(&rp, "acct-floor"));
         for (size_t i = 0; i < ELEMENTSOF(classes); i++) {
                 char name[64];
@@ -493,6 +700,29 @@ static int cmd_report(int argc, char **argv)
                 row("  pam_access (rule file)", load(&rp, name));
                 (void)snprintf(name, sizeof(name), "acct-%s-exec", classes[i][0]);
                 row("  pam_exec + sh + sqlite3", load(&rp, name));
+        }
+
+        printf("\n   where one account check's time goes (each part timed alone, median)\n");
+        for (size_t i = 0; i < 2; i++) {
+                static const char *const parts[][2] = {
+                        {"config_load_ns", "read and parse supportgrant.conf"},
+                        {"getpwnam_ns", "getpwnam"},
+                        {"getgrnam_staff_group_ns", "getgrnam(staff_group)"},
+                        {"getgrouplist_ns", "getgrouplist (glibc + nss modules)"},
+                        {"identity_lookup_ns", "all NSS work of the module"},
+                        {"store_open_close_ns", "sqlite open + schema + close"},
+                        {"coverage_query_ns", "coverage query (10,000 grants)"},
+                };
+                json_object *o = load(&rp, i == 0 ? "parts-alice" : "parts-jdoe");
+
+                if (!o)
+                        continue;
+                printf("  %s\n", i == 0 ? "non-staff (alice)" : "staff (jdoe)");
+                for (size_t k = 0; k < ELEMENTSOF(parts); k++) {
+                        if (i == 0 && k >= 5)
+                                break; /* non-staff accounts never reach the database */
+                        printf("    %-38s %12.1f\n", parts[k][1], num(o, parts[k][0]) / 1e3);
+                }
         }
 
         printf("\n2. full staff login (acct with reason + open_session + close_session)\n");
@@ -525,7 +755,7 @@ static int cmd_report(int argc, char **argv)
                 printf("  not run\n");
 
         printf("\n5. growth: account check and whole login by login rows\n");
-        printf("  %-40s %12s %12s\n", "", "median", "p99");
+        printf("  %-40s %12s %12s %12s\n", "", "median", "p99", "CPU (mean)");
         for (size_t i = 0; i < ELEMENTSOF(sizes); i++) {
                 char name[64], label[64];
 
@@ -608,6 +838,10 @@ int main(int argc, char **argv)
                 return cmd_txn(argc - 2, argv + 2);
         if (argc >= 2 && streq(argv[1], "concurrent"))
                 return cmd_concurrent(argc - 2, argv + 2);
+        if (argc >= 2 && streq(argv[1], "fsync"))
+                return cmd_fsync(argc - 2, argv + 2);
+        if (argc >= 2 && streq(argv[1], "parts"))
+                return cmd_parts(argc - 2, argv + 2);
         if (argc >= 2 && streq(argv[1], "report"))
                 return cmd_report(argc - 2, argv + 2);
         fprintf(stderr, "usage: sgbench populate|acct|txn|concurrent|report ...\n");
