@@ -31,7 +31,9 @@ if [ "${SG_IN_PRIVATE:-}" != 1 ]; then
     } >"$SG_BENCH_RES/machine.json"
     sg_run_private "$@"
     if [ "${SG_BENCH_SSHD:-1}" = 1 ]; then
-        "$SG_TOP/bench/sshd.sh" "$B"
+        # A fresh start for the second host: nothing of the first run may make it take the
+        # real host for a private one (sandbox.sh also refuses that itself).
+        env -u SG_IN_PRIVATE -u SG_WORK -u SG_OUTER_MNTNS "$SG_TOP/bench/sshd.sh" "$B"
     fi
     sed -i "s|\"date\"|\"load_after\": \"$(cut -d' ' -f1-3 /proc/loadavg)\", \"date\"|" \
         "$SG_BENCH_RES/machine.json"

@@ -28,7 +28,7 @@ supportgrant grant jdoe --period 1w --note bench >/dev/null
 ln -s /usr/sbin/sshd /usr/sbin/sshd-plain
 cp "$SG_HOST_DIR/pam.sshd.orig" /etc/pam.d/sshd-plain
 cp "$SG_HOST_DIR/sshd_config.orig" "$SG_HOST_DIR/sshd_config.plain"
-for try in 1 2 3 4 5 6 7 8 9 10; do
+for _ in 1 2 3 4 5 6 7 8 9 10; do
     PLAIN_PORT=$((20000 + RANDOM % 40000))
     sg_port_free "$PLAIN_PORT" && [ "$PLAIN_PORT" != "$SG_SSH_PORT" ] && break
 done
@@ -37,7 +37,8 @@ done
     -o PidFile=none -o MaxStartups=100:30:200 &
 PLAIN_PID=$!
 trap 'kill $PLAIN_PID 2>/dev/null || true; sg_sshd_stop; sg_daemon_stop' EXIT
-sg_wait_for 10 eval '! sg_port_free $PLAIN_PORT' || sg_die "the plain sshd did not start"
+plain_listening() { ! sg_port_free "$PLAIN_PORT"; }
+sg_wait_for 10 plain_listening || sg_die "the plain sshd did not start"
 printf '[127.0.0.1]:%s %s\n' "$PLAIN_PORT" "$(cut -d' ' -f1,2 "$SG_HOST_DIR/ssh_host_ed25519_key.pub")" \
     >>"$SG_HOST_DIR/known_hosts"
 
