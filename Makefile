@@ -88,8 +88,8 @@ endif
 PAM_TEST_SRC := $(sort $(wildcard tests/pam/test_*.c))
 PAM_TEST_BIN := $(PAM_TEST_SRC:%.c=$(B)/%)
 
-.PHONY: all check check-format check-man format unit deps install uninstall clean demo deb bench fuzz \
-        tests-build
+.PHONY: all check check-format check-man format unit deps install uninstall clean demo deb bench \
+        fuzz tests-build bench-build
 .DEFAULT_GOAL := all
 
 all: $(TARGETS)
@@ -158,6 +158,23 @@ check: deps
 	tests/run-tests.sh build-asan
 	$(MAKE) B=build tests-build
 	tests/run-valgrind.sh build
+
+# ---------------------------------------------------------------------------------------
+# bench (issue 6): an optimized build and the measurements of bench/run.sh, printed as a table
+# and written to bench/results.json. Needs root (private host sandbox). Not part of check.
+
+BENCH_B   := build-bench
+BENCH_OPT := -O2
+
+$(B)/bench/%: $(B)/bench/%.o $(COMMON_LIB)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpam -lm
+
+bench-build: $(TARGETS) $(B)/bench/sgbench
+
+bench: deps
+	$(MAKE) B=$(BENCH_B) OPT=$(BENCH_OPT) bench-build
+	bench/run.sh $(BENCH_B)
 
 # ---------------------------------------------------------------------------------------
 # install: the programs, the module and the configuration (kept if already there: it is the
@@ -278,4 +295,5 @@ clean:
 
 -include $(COMMON_OBJ:.o=.d) $(B)/pam_module/pam_supportgrant.d \
 	$(HELPER_CLI_SRC:%.c=$(B)/%.d) $(HELPER_DAEMON_SRC:%.c=$(B)/%.d) \
-	$(UNIT_SRC:%.c=$(B)/%.d) $(PAM_TEST_SRC:%.c=$(B)/%.d) $(TESTLIB_SRC:%.c=$(B)/%.d)
+	$(UNIT_SRC:%.c=$(B)/%.d) $(PAM_TEST_SRC:%.c=$(B)/%.d) $(TESTLIB_SRC:%.c=$(B)/%.d) \
+	$(B)/bench/sgbench.d

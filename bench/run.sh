@@ -1,0 +1,176 @@
+#!/bin/bash
+# make bench: measures the PAM module, a full login, the CLI and sshd end to end, inside the
+# private host (real users from useradd, a real journald, the real daemon on a real socket,
+# databases on the real disk), and writes bench/results.json plus a table on stdout.
+#   bench/run.sh BUILD_DIR          (BUILD_DIR from: make B=build-bench OPT=-O2 bench-build)
+# Knobs for quick runs: SG_BENCH_SCALE=0.1 (fewer iterations), SG_BENCH_CONC_SECONDS=10,
+# SG_BENCH_SSHD=0 (no sshd part). Item numbers below are those of issue 6.
+set -euo pipefail
+source "$(dirname "$0")/../tests/lib/sandbox.sh"
+
+B=$(cd "${1:?usage: run.sh BUILD_DIR}" && pwd)
+OUT=${SG_BENCH_OUT:-$SG_TOP/bench/results.json}
+sg_require_root "the benchmark"
+
+if [ "${SG_IN_PRIVATE:-}" != 1 ]; then
+    # Two private hosts, one after the other (the sshd one has supportgrant installed with
+    # make install), writing raw results into one directory; then the report.
+    SG_BENCH_RES=$(mktemp -d /tmp/supportgrant-bench.XXXXXX)
+    export SG_BENCH_RES
+    trap 'rm -rf "$SG_BENCH_RES"' EXIT
+    {
+        echo "{\"cpu\": \"$(lscpu | sed -n 's/^Model name: *//p' | head -1)\","
+        echo " \"cpus\": $(nproc), \"kernel\": \"$(uname -r)\","
+        echo " \"os\": \"$(. /etc/os-release && echo "$PRETTY_NAME")\","
+        echo " \"virtualization\": \"$(lscpu | sed -n 's/^Hypervisor vendor: *//p' | head -1)\","
+        echo " \"memory_kb\": $(awk '/MemTotal/ { print $2 }' /proc/meminfo),"
+        echo " \"filesystem\": \"$(stat -f -c %T /tmp)\","
+        echo " \"sqlite\": \"$(sqlite3 --version | cut -d' ' -f1)\","
+        echo " \"load_before\": \"$(cut -d' ' -f1-3 /proc/loadavg)\","
+        echo " \"date\": \"$(date -u +%FT%TZ)\", \"opt\": \"${SG_BENCH_OPT:--O2}\"}"
+    } >"$SG_BENCH_RES/machine.json"
+    sg_run_private "$@"
+    if [ "${SG_BENCH_SSHD:-1}" = 1 ]; then
+        # A fresh start for the second host: nothing of the first run may make it take the
+        # real host for a private one (sandbox.sh also refuses that itself).
+        env -u SG_IN_PRIVATE -u SG_WORK -u SG_OUTER_MNTNS "$SG_TOP/bench/sshd.sh" "$B"
+    fi
+    sed -i "s|\"date\"|\"load_after\": \"$(cut -d' ' -f1-3 /proc/loadavg)\", \"date\"|" \
+        "$SG_BENCH_RES/machine.json"
+    "$B/bench/sgbench" report "$SG_BENCH_RES" "$OUT"
+    exit $?
+fi
+
+sg_private_host /etc /var
+SCALE=${SG_BENCH_SCALE:-1}
+CONC_SECONDS=${SG_BENCH_CONC_SECONDS:-10}
+CONC_PROCS=${SG_BENCH_CONC_PROCS:-64}
+n() { awk -v n="$1" -v s="$SCALE" 'BEGIN { v = int(n * s); print (v < 20 ? 20 : v) }'; }
+
+groupadd onoffice-staff
+groupadd onoffice-support
+useradd -m alice
+useradd -m -G onoffice-staff,onoffice-support jdoe
+
+T=$SG_WORK/bench
+RES=${SG_BENCH_RES:?}
+mkdir -p "$T/etc" "$T/lib" "$T/run" "$T/pam.d" "$RES"
+chmod 0755 "$T" "$T/etc"
+chmod 0700 "$T/lib"
+SMALL=$T/lib/small.db
+BIG=$T/lib/big.db
+MOD=$B/pam_supportgrant.so
+SGB=$B/bench/sgbench
+
+for db in small big; do
+    printf 'database = %s/lib/%s.db\nsocket = %s/run/socket\n' "$T" "$db" "$T" >"$T/etc/$db.conf"
+done
+# The daemon must not end the benchmark's own "sessions" (its pids are the bench processes);
+# the module still has terminate_sessions = yes and pings it at every session open.
+{ cat "$T/etc/big.conf"; echo "terminate_sessions = no"; } >"$T/etc/daemon.conf"
+chmod 0644 "$T/etc/"*.conf
+
+# The baselines an administrator could build without supportgrant.
+# pam_access: a rule file regenerated at each activation (jdoe is the one with a grant).
+cat >"$T/etc/access.conf" <<'EOF'
++ : jdoe : ALL
+- : (onoffice-staff) : ALL
++ : ALL : ALL
+EOF
+# pam_exec: a script asking the database with the sqlite3 CLI.
+cat >"$T/etc/check-grant.sh" <<'EOF'
+#!/bin/sh
+# Staff may log in while an unrevoked, unexpired grant names them.
+db=$1
+case "$PAM_USER" in ''|*[!a-z0-9_-]*) exit 1 ;; esac
+case " $(id -nG "$PAM_USER") " in *" onoffice-staff "*) ;; *) exit 0 ;; esac
+n=$(sqlite3 -readonly "$db" "SELECT count(*) FROM grants WHERE kind = 'user' AND target = '$PAM_USER' AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > unixepoch())")
+[ "${n:-0}" -gt 0 ]
+EOF
+chmod 0755 "$T/etc/check-grant.sh"
+
+acct_stack() { printf 'account required %s\naccount required pam_permit.so\n' "$1" >"$T/pam.d/$2"; }
+acct_stack "$MOD conf=$T/etc/small.conf" sg-small
+acct_stack "$MOD conf=$T/etc/big.conf" sg-big
+# nodefgroup: without it pam_access also looks up "jdoe" as a group name, which through
+# nss-systemd costs milliseconds and would make this baseline look worse than it need be.
+acct_stack "pam_access.so nodefgroup accessfile=$T/etc/access.conf" access
+# The floor: what libpam itself costs per pam_acct_mgmt with a one-line stack.
+printf 'account required pam_permit.so\n' >"$T/pam.d/floor"
+acct_stack "pam_exec.so quiet $T/etc/check-grant.sh $SMALL" exec-small
+acct_stack "pam_exec.so quiet $T/etc/check-grant.sh $BIG" exec-big
+for svc in sg-txn sg-conc; do
+    for phase in account session; do
+        printf '%s required %s conf=%s\n%s required pam_permit.so\n' \
+            "$phase" "$MOD" "$T/etc/big.conf" "$phase"
+    done >"$T/pam.d/$svc"
+done
+
+step() { printf '%s  %s\n' "$(date +%T)" "$*" >&2; }
+acct() {
+    local fresh=
+    [ "$1" = access ] && fresh=1 # see sgbench.c: pam_access slows down on a reused handle
+    SGBENCH_FRESH_HANDLE=$fresh "$SGB" acct "$T/pam.d" "$1" "$2" "$3" >"$RES/$4.json"
+}
+txn() { "$SGB" txn "$T/pam.d" sg-txn jdoe "$1" >"$RES/$2.json"; }
+
+"$SGB" fsync "$T/lib" 200 >"$RES/fsync.json"
+step "populating: 1 grant (small), 10,000 grants + 10,000 logins (big)"
+"$SGB" populate "$SMALL" 1 0 jdoe
+"$SGB" populate "$BIG" 10000 10000 jdoe
+
+"$B/supportgrantd" --socket "$T/run/socket" --foreground --conf "$T/etc/daemon.conf" \
+    2>"$T/daemon.log" &
+DAEMON=$!
+trap 'kill $DAEMON 2>/dev/null || true' EXIT
+sg_wait_for 10 test -S "$T/run/socket" || { cat "$T/daemon.log"; sg_die "supportgrantd did not start"; }
+
+# 5. Growth: the same account check (and a whole login) at 10k, 100k and 1M login rows.
+rows=10000
+for add in 0 90000 900000; do
+    if [ "$add" -gt 0 ]; then
+        step "adding $add login rows"
+        "$SGB" populate "$BIG" 0 "$add" jdoe
+        rows=$((rows + add))
+    fi
+    step "growth: account check and login at $rows login rows"
+    acct sg-big jdoe "$(n 5000)" "growth-acct-$rows"
+    txn "$(n 300)" "growth-txn-$rows"
+done
+
+# 1. The account check against both baselines.
+step "account check: non-staff"
+acct floor alice "$(n 50000)" acct-floor
+acct sg-big alice "$(n 20000)" acct-nonstaff-module
+acct access alice "$(n 300)" acct-nonstaff-access
+acct exec-big alice "$(n 300)" acct-nonstaff-exec
+step "account check: staff, 1 grant"
+acct sg-small jdoe "$(n 10000)" acct-small-module
+acct access jdoe "$(n 5000)" acct-small-access
+acct exec-small jdoe "$(n 300)" acct-small-exec
+step "account check: staff, 10,000 grants, 1,000,000 logins"
+acct sg-big jdoe "$(n 10000)" acct-big-module
+acct access jdoe "$(n 5000)" acct-big-access
+acct exec-big jdoe "$(n 300)" acct-big-exec
+
+"$SGB" parts "$T/etc/big.conf" alice "$(n 5000)" >"$RES/parts-alice.json"
+"$SGB" parts "$T/etc/big.conf" jdoe "$(n 5000)" >"$RES/parts-jdoe.json"
+
+# 2. Whole logins: one after the other, then 64 at once.
+step "full login transaction"
+txn "$(n 1000)" txn
+step "$CONC_PROCS concurrent logins for $CONC_SECONDS s"
+"$SGB" concurrent "$T/pam.d" sg-conc jdoe "$CONC_PROCS" "$CONC_SECONDS" "$BIG" >"$RES/concurrent.json"
+
+# 3. The CLI through the daemon (root holds the right to activate).
+step "CLI round trips"
+CLI=("$B/supportgrant" --conf "$T/etc/big.conf")
+runs=$(n 100)
+hyperfine -N --style none --warmup 5 --runs "$runs" --export-json "$RES/cli-grant.json" \
+    "${CLI[*]} grant jdoe --note bench" >/dev/null
+hyperfine -N --style none --warmup 5 --runs "$runs" --export-json "$RES/cli-logins.json" \
+    "${CLI[*]} logins --json --limit 256" >/dev/null
+"${CLI[@]}" logins --json --limit 256 | grep -o '"id":' | wc -l >"$RES/cli-logins-rows"
+
+kill "$DAEMON" 2>/dev/null || true
+wait "$DAEMON" 2>/dev/null || true
