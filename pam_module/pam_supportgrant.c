@@ -370,16 +370,19 @@ _public_ int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const 
         struct ctx c = {};
         const char *info;
 
+        /* A denial will not change on a retry: PAM_MAXTRIES makes sshd end the attempt now,
+         * instead of the client asking again (NumberOfPasswordPrompts) and the staff member
+         * reading the refusal, and the overview recording it, three times. */
         switch (setup(&c, pamh, flags, argc, argv)) {
         case SETUP_NOT_STAFF:
                 return PAM_IGNORE;
         case SETUP_ERROR:
-                return PAM_AUTH_ERR;
+                return PAM_MAXTRIES;
         case SETUP_STAFF:
                 break;
         }
         if (check_staff(&c) < 0)
-                return PAM_AUTH_ERR;
+                return PAM_MAXTRIES;
 
         /* Only ever the second factor: sshd must show an earlier completed method. */
         info = pam_getenv(pamh, "SSH_AUTH_INFO_0");

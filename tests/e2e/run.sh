@@ -108,10 +108,14 @@ login jdoe -a "$REASON" -- true
 [[ $ERR == *"Support access for jdoe is not activated on this host"* &&
     $ERR == *'supportgrant grant jdoe'* && $ERR == *'supportgrant request'* ]] ||
     fail "the refusal tells the staff member what the customer runs"
+[[ $(grep -c 'is not activated on this host' <<<"$ERR") == 1 ]] ||
+    fail "the refusal is shown once (no keyboard-interactive retries)"
 [[ $(login_field jdoe outcome) == denied ]] || fail "the refusal is in the login overview"
-[[ $(journal_count SUPPORTGRANT_EVENT=login-denied SUPPORTGRANT_USER=jdoe SUPPORTGRANT_SERVICE=sshd) -ge 1 ]] ||
-    fail "the refusal is in the journal (login-denied)"
-ok "no grant: ssh refused with the helpful message; denied row and login-denied entry"
+as alice supportgrant --json logins --user jdoe
+[[ $(jq length <<<"$OUT") == 1 ]] || fail "one refused login is one denied row"
+[[ $(journal_count SUPPORTGRANT_EVENT=login-denied SUPPORTGRANT_USER=jdoe SUPPORTGRANT_SERVICE=sshd) == 1 ]] ||
+    fail "the refusal is in the journal once (login-denied)"
+ok "no grant: ssh refused once with the helpful message; one denied row and login-denied entry"
 
 # ==== 2. who may grant: a revoked-right user and staff get 77, nothing is created =============
 for u in bob jdoe mdev; do
