@@ -462,6 +462,10 @@ check "hostile clients: the daemon is still the same process" kill -0 "$DAEMON"
 echo "# bad input at the edges"
 source "$HERE/edges.sh"
 
+# =============================================================================================
+echo "# actors"
+source "$HERE/actors.sh"
+
 stop_daemon
 check "final integrity ok" integrity_ok
 if grep -q 'ERROR: AddressSanitizer\|runtime error\|LeakSanitizer' "$DLOG"; then
