@@ -258,7 +258,8 @@ fuzz: fuzz-build
 	@set -e; mkdir -p $(FUZZ_B)/crashes; for t in $(FUZZ_TARGETS); do \
 		work=$$(mktemp -d); cp tests/fuzz/corpus/$$t/* $$work/ 2>/dev/null || true; \
 		echo "== $$t ($(FUZZ_SECONDS)s)"; \
-		rc=0; nice $(FUZZ_B)/tests/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+		dict=; [ -f tests/fuzz/$$t.dict ] && dict=-dict=tests/fuzz/$$t.dict; \
+		rc=0; nice $(FUZZ_B)/tests/fuzz/$$t $$dict -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
 			-artifact_prefix=$(FUZZ_B)/crashes/$$t- -print_final_stats=1 $$work \
 			2>$(FUZZ_B)/$$t.log || rc=$$?; \
 		tail -n 12 $(FUZZ_B)/$$t.log | grep -E 'stat::number_of_executed_units|cov:|ERROR|SUMMARY' \
