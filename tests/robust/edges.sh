@@ -118,6 +118,20 @@ sqlite3 "$DB" "UPDATE grants SET expires_at = $((now - 60)) WHERE id = $fid"
 login sam
 check "clock back: once its expiry is past by the current clock, sam is denied" test "$rc" != 0
 
+# ---- the host's zone, not the caller's -------------------------------------------------------
+# "today" ends at the next midnight of the host's zone (Europe/Berlin here) and "1m" keeps the
+# host's wall-clock time, whatever TZ the customer's shell has.
+for p in today 1m; do
+    rc=0
+    out=$(TZ=Pacific/Kiritimati runuser -u alice -- "$B/supportgrant" grant jdoe --period "$p" \
+        --json 2>&1) || rc=$?
+    want=$(/usr/bin/python3 "$HERE/expiry.py" "$p" Europe/Berlin <<<"$out") || true
+    set -- $want
+    check "host zone: '$p' from a shell in another TZ expires at ${1:-?} (Europe/Berlin)" \
+        test "$rc" = 0 -a -n "${1:-}" -a "${1:-}" = "${2:-}"
+done
+cli alice revoke --user jdoe
+
 # ---- the 2038 boundary, end to end -------------------------------------------------------------
 sqlite3 "$DB" "INSERT INTO grants (kind, target, export, period, granted_at, expires_at,
     granted_by, via, note) VALUES ('user', 'sam', 1, '1m', $now, 2208988800,

@@ -58,6 +58,10 @@ session  required $B/pam_supportgrant.so
 session  required pam_permit.so
 EOF
 
+# The host's zone decides "today" and "1m" (edges.sh checks that a caller's TZ does not).
+ln -sf /usr/share/zoneinfo/Europe/Berlin /etc/localtime
+echo Europe/Berlin >/etc/timezone
+
 write_conf() {
     printf '# robustness tests\n%s\n' "$*" >"$CONF"
     chmod 0644 "$CONF"
@@ -83,7 +87,7 @@ start_daemon() {
     : >"$DLOG.new"
     # ASan keeps freed memory in a quarantine (256 MiB by default): capped, so that the RSS
     # bound of the hostile-client test means something under the sanitizers too.
-    ASAN_OPTIONS="$ASAN_OPTIONS:quarantine_size_mb=16" \
+    ASAN_OPTIONS="$ASAN_OPTIONS:quarantine_size_mb=16" env -u TZ \
         "$B/supportgrantd" --socket "$SOCK" --foreground 2>"$DLOG.new" &
     DAEMON=$!
     if ! sg_wait_for 10 sg_ping; then
