@@ -253,8 +253,9 @@ expect_nonstaff_unaffected "wrong schema"
 cp "$T/good.db" "$DB"
 check "restored database: all $n_before grants there" test "$(grant_count)" = "$n_before"
 
-# Locked by another writer past the busy timeout: the grant is refused, not half-made, and
-# the daemon keeps serving others meanwhile.
+# Locked by another writer past the busy timeout: the grant is refused, not half-made. (The
+# daemon is single-threaded: while it waits out the busy timeout it answers no one else. Only
+# root can lock the database file, which is 0600.)
 start_daemon
 n_before=$(grant_count)
 python3 - "$DB" "$T/locked" <<'EOF' &
