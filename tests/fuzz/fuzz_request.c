@@ -10,7 +10,8 @@
  *
  * The fuzzing configuration makes the host's own accounts play the roles, so that grants
  * are really written: staff_group = daemon (user daemon, uid 1, is staff), departments are
- * groups starting with "a" (adm, audio), and nobody (65534) is the human customer. */
+ * groups starting with "a" (adm, audio), and nobody (65534) is the human customer. Codes made
+ * by `supportgrant request --user daemon` (the corpus files named *activate*) redeem. */
 #include <assert.h>
 #include <ftw.h>
 #include <stdarg.h>
@@ -80,6 +81,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
                 r = sg_config_set(&d.cfg, "department_prefix", "a", &err);
         if (r >= 0)
                 r = sg_config_set(&d.cfg, "terminate_sessions", "no", &err);
+        /* The activation codes in the corpus stay redeemable for years, not a week. */
+        if (r >= 0)
+                r = sg_config_set(&d.cfg, "code_validity", "50 years", &err);
         if (r < 0) {
                 fprintf(stderr, "fuzz_request: %s\n", err.msg);
                 abort();
