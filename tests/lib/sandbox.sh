@@ -21,13 +21,15 @@ sg_require_root() {
 # status. The outer run owns $SG_WORK (overlay upper dirs, scratch) and removes it.
 # The inner run sees SG_IN_PRIVATE=1 and must call sg_private_host.
 sg_run_private() {
-    local rc=0
-    SG_WORK=$(mktemp -d /tmp/supportgrant-test.XXXXXX)
-    chmod 0755 "$SG_WORK"
-    export SG_WORK SG_IN_PRIVATE=1
-    unshare --mount --pid --fork --mount-proc --propagation private -- "$0" "$@" || rc=$?
+    local rc=0 work
+    work=$(mktemp -d /tmp/supportgrant-test.XXXXXX)
+    chmod 0755 "$work"
+    # Only the inner run gets SG_IN_PRIVATE: exported here, it would stay set in the calling
+    # script, and a later script it starts would take the host for a private one.
+    SG_WORK=$work SG_IN_PRIVATE=1 SG_OUTER_MNTNS=$(readlink /proc/self/ns/mnt) \
+        unshare --mount --pid --fork --mount-proc --propagation private -- "$0" "$@" || rc=$?
     # Anything left mounted died with the namespace; the scratch directory goes now.
-    rm -rf "$SG_WORK"
+    rm -rf "$work"
     return "$rc"
 }
 
@@ -35,6 +37,11 @@ sg_run_private() {
 # /home, then a real journald.
 sg_private_host() {
     local d name
+    # Never mount over the real host: refuse unless sg_run_private made this namespace.
+    if [ -z "${SG_OUTER_MNTNS:-}" ] || [ -z "${SG_WORK:-}" ] ||
+        [ "$(readlink /proc/self/ns/mnt)" = "$SG_OUTER_MNTNS" ]; then
+        sg_die "sg_private_host outside a private namespace (use sg_run_private)"
+    fi
     for d in "$@"; do
         name=$(echo "$d" | tr / _)
         mkdir -p "$SG_WORK/ov/$name/upper" "$SG_WORK/ov/$name/work"
