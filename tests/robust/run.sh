@@ -30,6 +30,16 @@ if [ "${SG_IN_PRIVATE:-}" != 1 ]; then
 fi
 
 sg_private_host /etc /var
+# syslog(3) (pam_syslog) writes to /dev/log, which the host may or may not have. A private
+# overlay over /dev links it to this sandbox's journald, so that what the module logs is
+# checked for raw escapes too (edges.sh); the host's /dev is untouched.
+mkdir -p "$SG_WORK/ov/dev/upper" "$SG_WORK/ov/dev/work"
+if mount -t overlay overlay \
+    -o "lowerdir=/dev,upperdir=$SG_WORK/ov/dev/upper,workdir=$SG_WORK/ov/dev/work" /dev; then
+    ln -sf /run/systemd/journal/dev-log /dev/log
+else
+    echo "note: no private /dev; syslog lines are checked only if the host has /dev/log"
+fi
 
 CONF=/etc/security/supportgrant.conf
 DBDIR=/var/lib/supportgrant
@@ -414,7 +424,7 @@ start_daemon
     for i in $(seq 1 400); do
         if [ $((i % 3)) = 0 ]; then
             code=$(runuser -u jdoe -- "$B/supportgrant" request --json --note "stream $i" |
-                python3 -c 'import json,sys; print(json.load(sys.stdin)["code"])')
+                python3 -c 'import json,sys; print(json.load(sys.stdin)["code"])' 2>/dev/null)
             o=$(runuser -u alice -- "$B/supportgrant" activate "$code" --yes --json 2>/dev/null) ||
                 continue
         else
