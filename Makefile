@@ -89,7 +89,7 @@ PAM_TEST_SRC := $(sort $(wildcard tests/pam/test_*.c))
 PAM_TEST_BIN := $(PAM_TEST_SRC:%.c=$(B)/%)
 
 .PHONY: all check check-format check-man format unit deps install uninstall clean demo deb bench \
-        fuzz tests-build bench-build
+        bench-build fuzz fuzz-build tests-build
 .DEFAULT_GOAL := all
 
 all: $(TARGETS)
@@ -297,3 +297,58 @@ clean:
 	$(HELPER_CLI_SRC:%.c=$(B)/%.d) $(HELPER_DAEMON_SRC:%.c=$(B)/%.d) \
 	$(UNIT_SRC:%.c=$(B)/%.d) $(PAM_TEST_SRC:%.c=$(B)/%.d) $(TESTLIB_SRC:%.c=$(B)/%.d) \
 	$(B)/bench/sgbench.d
+
+# ---------------------------------------------------------------------------------------
+# Fuzzing (tests/fuzz, issue 7). Each target is one LLVMFuzzerTestOneInput; it is linked two
+# ways:
+#   - in every build dir with tests/fuzz/driver.c, a plain main() that replays the committed
+#     corpus (tests/fuzz/regress.sh, suite "fuzz" of make check, under ASan+UBSan with gcc);
+#   - with libFuzzer by `make fuzz`: clang, -fsanitize=fuzzer,address,undefined, into
+#     build-fuzz/, then each target runs FUZZ_SECONDS (default 60) on a scratch copy of its
+#     corpus. Crashers land in build-fuzz/crashes/; add each one to tests/fuzz/corpus/TARGET/.
+
+FUZZ_TARGETS  := fuzz_conf fuzz_code fuzz_reason fuzz_request
+FUZZ_SECONDS  ?= 60
+FUZZ_B        := build-fuzz
+FUZZ_ENGINE   ?= driver
+FUZZ_BIN      := $(FUZZ_TARGETS:%=$(B)/tests/fuzz/%)
+FUZZ_DAEMON_OBJ := $(filter-out $(B)/helper/daemon.o,$(HELPER_DAEMON_SRC:%.c=$(B)/%.o))
+
+ifeq ($(FUZZ_ENGINE),libfuzzer)
+FUZZ_LINK := -fsanitize=fuzzer
+FUZZ_MAIN :=
+else
+FUZZ_LINK :=
+FUZZ_MAIN := $(B)/tests/fuzz/driver.o
+endif
+
+$(B)/tests/fuzz/fuzz_request.o: $(B)/helper/io.supportgrant.varlink.h
+$(B)/tests/fuzz/fuzz_request.o: ALL_CFLAGS += -Ihelper
+$(B)/tests/fuzz/fuzz_request: $(B)/tests/fuzz/fuzz_request.o $(FUZZ_DAEMON_OBJ) $(FUZZ_MAIN) \
+		$(COMMON_LIB)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) $(FUZZ_LINK) -o $@ $^ $(PKG_LIBS)
+$(B)/tests/fuzz/fuzz_%: $(B)/tests/fuzz/fuzz_%.o $(FUZZ_MAIN) $(COMMON_LIB)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) $(FUZZ_LINK) -o $@ $^ $(PKG_LIBS)
+
+tests-build: $(FUZZ_BIN)
+
+fuzz-build:
+	$(MAKE) B=$(FUZZ_B) CC=clang SANITIZE=1 FUZZ_ENGINE=libfuzzer \
+		CFLAGS="-fsanitize=fuzzer-no-link -Wno-string-concatenation" $(FUZZ_TARGETS:%=$(FUZZ_B)/tests/fuzz/%)
+
+fuzz: fuzz-build
+	@set -e; mkdir -p $(FUZZ_B)/crashes; for t in $(FUZZ_TARGETS); do \
+		work=$$(mktemp -d); cp tests/fuzz/corpus/$$t/* $$work/ 2>/dev/null || true; \
+		echo "== $$t ($(FUZZ_SECONDS)s)"; \
+		dict=; [ -f tests/fuzz/$$t.dict ] && dict=-dict=tests/fuzz/$$t.dict; \
+		rc=0; nice $(FUZZ_B)/tests/fuzz/$$t $$dict -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+			-artifact_prefix=$(FUZZ_B)/crashes/$$t- -print_final_stats=1 $$work \
+			2>$(FUZZ_B)/$$t.log || rc=$$?; \
+		tail -n 12 $(FUZZ_B)/$$t.log | grep -E 'stat::number_of_executed_units|cov:|ERROR|SUMMARY' \
+			| tail -n 3; rm -rf $$work; \
+		[ $$rc = 0 ] || { echo "$$t failed: see $(FUZZ_B)/$$t.log and $(FUZZ_B)/crashes/"; exit 1; }; \
+	done
+
+-include $(FUZZ_TARGETS:%=$(B)/tests/fuzz/%.d) $(B)/tests/fuzz/driver.d

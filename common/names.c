@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdio.h>
 #include <string.h>
 
 #include "names.h"
@@ -25,4 +26,29 @@ bool sg_name_is_valid(const char *name)
                 return false;
         }
         return true;
+}
+
+const char *sg_name_printable(const char *name, char *buf, size_t size)
+{
+        size_t o = 0;
+
+        if (!buf || size < 8)
+                return "";
+        if (!name)
+                name = "";
+        for (; *name; name++) {
+                unsigned char c = (unsigned char)*name;
+                bool plain = c > 0x20 && c < 0x7f && c != '\\';
+
+                if (o + (plain ? 1 : 4) + 4 > size) {
+                        memcpy(buf + o, "...", 4);
+                        return buf;
+                }
+                if (plain)
+                        buf[o++] = (char)c;
+                else
+                        o += (size_t)snprintf(buf + o, size - o, "\\x%02x", c);
+        }
+        buf[o] = '\0';
+        return buf;
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* User and group names as they travel through supportgrant: in grants, codes, requests, SQL.
  * Accepted: 1..255 bytes of [A-Za-z0-9._@-], optionally ending in '$' (Samba machine accounts),
@@ -11,3 +12,9 @@
 #define SG_NAME_MAX 256 /* including the terminating NUL */
 
 bool sg_name_is_valid(const char *name);
+
+/* A name as NSS gave it, for a log line or a message: bytes outside printable ASCII (and
+ * space and backslash) as \xNN, cut with "..." to fit size (at least 8). A name that is not
+ * valid may still have to be named in the log; this keeps it from carrying terminal escapes
+ * or fake log lines there. Returns buf. */
+const char *sg_name_printable(const char *name, char *buf, size_t size);

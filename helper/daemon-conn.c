@@ -51,7 +51,7 @@ static void conn_update_events(struct conn *c)
         uint32_t ev = 0;
 
         /* Backpressure: a client that does not read its replies gets no new ones. */
-        if (c->out_len < DAEMON_OUT_HIGH_WATER && !c->has_stream)
+        if (c->out_len == 0 && !c->has_stream)
                 ev |= EPOLLIN;
         if (c->out_len > 0)
                 ev |= EPOLLOUT;
@@ -142,14 +142,15 @@ int conn_errorf(struct conn *c, const char *error, const char *key, json_object 
         return conn_error(c, error, params);
 }
 
-/* Handles every complete message in the input buffer, as long as the output backlog allows. */
+/* Handles the next complete message in the input buffer once the replies to the previous ones
+ * are sent: one request per turn, so that a client that pipelines expensive calls (and does not
+ * read the answers) costs the daemon one call at a time, and the others get their turn. */
 static int process_input(struct conn *c)
 {
         size_t off = 0;
         int r = 0;
 
-        while (off < c->in_len && c->out_len < DAEMON_OUT_HIGH_WATER && !c->has_stream &&
-               !c->dead) {
+        while (off < c->in_len && c->out_len == 0 && !c->has_stream && !c->dead) {
                 _cleanup_(json_object_putp) json_object *req = NULL;
                 char *nul = memchr(c->in + off, 0, c->in_len - off);
                 size_t len;
@@ -175,8 +176,9 @@ static int process_input(struct conn *c)
         }
         memmove(c->in, c->in + off, c->in_len - off);
         c->in_len -= off;
-        /* A partial message may never grow past the request limit. */
-        if (c->in_len >= SG_VARLINK_REQUEST_MAX) {
+        /* A partial message may never grow past the request limit (complete ones waiting for
+         * their turn are not partial). */
+        if (c->in_len >= SG_VARLINK_REQUEST_MAX && !memchr(c->in, 0, c->in_len)) {
                 (void)conn_errorf(c, "org.varlink.service.InvalidParameter", "parameter",
                                   json_object_new_string("message"), "request larger than %d bytes",
                                   SG_VARLINK_REQUEST_MAX);

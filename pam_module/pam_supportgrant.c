@@ -126,6 +126,7 @@ enum setup_result {
 static enum setup_result setup(struct ctx *c, pam_handle_t *pamh, int flags, int argc,
                                const char **argv)
 {
+        char name[4 * SG_NAME_MAX];
         int r;
 
         c->pamh = pamh;
@@ -141,13 +142,16 @@ static enum setup_result setup(struct ctx *c, pam_handle_t *pamh, int flags, int
         if (r == -ENOENT)
                 return SETUP_NOT_STAFF; /* unknown users are for other modules to refuse */
         if (r < 0) {
+                /* The name comes from NSS (or the client) and failed the name rules: never
+                 * raw into the log. */
                 pam_syslog(pamh, LOG_ERR, "cannot tell whether %s is a staff account (%s); denying",
-                           c->user, strerror(-r));
+                           sg_name_printable(c->user, name, sizeof(name)), strerror(-r));
                 return SETUP_ERROR;
         }
         if (!c->id.is_staff) {
                 if (c->debug)
-                        pam_syslog(pamh, LOG_DEBUG, "%s is not in %s: ignoring", c->user,
+                        pam_syslog(pamh, LOG_DEBUG, "%s is not in %s: ignoring",
+                                   sg_name_printable(c->user, name, sizeof(name)),
                                    c->cfg.staff_group);
                 return SETUP_NOT_STAFF;
         }
