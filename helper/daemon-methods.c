@@ -37,6 +37,23 @@ int daemon_open_store(struct daemon *d, sg_store **ret)
         return r;
 }
 
+/* Holds one idle connection to the database for as long as the daemon runs. Each PAM phase
+ * opens the database for a moment; when it is the only connection, SQLite must first rebuild
+ * the WAL index from the WAL file (about a third of a staff account check). With ours open the
+ * index stays valid. It holds no transaction, so it blocks no one. reopen: after a reload, as
+ * the database path may have changed. */
+void daemon_keep_store(struct daemon *d, bool reopen)
+{
+        struct sg_error err = {};
+
+        if (d->keeper && !reopen)
+                return;
+        sg_store_close(d->keeper);
+        d->keeper = NULL;
+        if (sg_store_open(d->cfg.database, 0, &d->keeper, &err) < 0)
+                log_debug("not holding the database open: %s", err.msg);
+}
+
 static int database_error(struct conn *c, sg_store *s, int r)
 {
         log_error("database error: %s (%s)", s ? sg_store_errmsg(s) : "cannot open", strerror(-r));

@@ -129,6 +129,7 @@ static void terminate(struct daemon *d, sg_store *s, const struct sg_login *l,
 
 int sessions_sweep(struct daemon *d, const char *why)
 {
+        daemon_keep_store(d, false); /* a database that was not there at start may be now */
         _cleanup_(store_closep) sg_store *s = NULL;
         _cleanup_(session_list_free) struct session_list sl = {};
         int r;

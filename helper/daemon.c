@@ -81,6 +81,7 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
                 log_info("configuration reloaded");
         } else
                 log_error("keeping the previous configuration");
+        daemon_keep_store(d, true);
         (void)sessions_sweep(d, "reload");
         (void)expiry_timer_update(d);
         (void)sd_notify(0, "READY=1");
@@ -269,6 +270,7 @@ int main(int argc, char **argv)
          * answered later as DatabaseError; it is no reason not to serve Ping or Status. */
         if (daemon_open_store(&d, &store) >= 0)
                 sg_store_close(store);
+        daemon_keep_store(&d, false);
         if (setup_listen(&d) < 0)
                 return 1;
 
@@ -301,6 +303,7 @@ int main(int argc, char **argv)
 
         while (d.conns)
                 conn_free(d.conns);
+        sg_store_close(d.keeper);
         sd_event_source_disable_unref(d.listen_source);
         sd_event_source_disable_unref(d.expiry_timer);
         sd_event_source_disable_unref(d.sweep_timer);

@@ -59,6 +59,8 @@ struct daemon {
         sd_event_source *kill_timer;
         uid_t kill_uids[64]; /* staff uids to SIGKILL when the grace period is over */
         size_t n_kill_uids;
+
+        sg_store *keeper; /* idle connection held open, see daemon_keep_store() */
 };
 
 struct conn {
@@ -96,6 +98,7 @@ int conn_errorf(struct conn *c, const char *error, const char *key, json_object 
 int method_dispatch(struct conn *c, json_object *request);
 int logins_stream_next(struct conn *c);
 int daemon_open_store(struct daemon *d, sg_store **ret);
+void daemon_keep_store(struct daemon *d, bool reopen);
 
 /* daemon-sessions.c */
 int sessions_sweep(struct daemon *d, const char *why);
