@@ -1,13 +1,15 @@
 # shellcheck shell=bash
 # A real host inside the private-host sandbox (sandbox.sh): supportgrant installed with
-# `make install`, customers and staff made with useradd, the real supportgrantd on its real
-# socket, and the real /usr/sbin/sshd wired up as SPEC §9 says, on 127.0.0.1 and a free port.
-# Used by the e2e suite, the demo and the benchmarks.
+# `make install` (or the Debian package with dpkg -i), customers and staff made with useradd,
+# the real supportgrantd on its real socket, and the real /usr/sbin/sshd wired up as SPEC §9
+# says, on 127.0.0.1 and a free port. Used by the e2e suite, the demo, the benchmarks and the
+# package suite.
 #
 #   source tests/lib/sandbox.sh; source tests/lib/host.sh
 #   sg_run_private ...                     (outer run)
 #   sg_private_host /etc /usr /var         (inner run)
 #   sg_host_setup BUILD_DIR                install, users, daemon, sshd
+#   SG_HOST_INSTALL=deb sg_host_setup supportgrant_VERSION_ARCH.deb    the same from the .deb
 #   sg_ssh jdoe -- 'echo hi'               a staff login; see sg_ssh below
 #   sg_sshd_integration off; sg_sshd_restart   the same sshd without supportgrant (bench)
 #
@@ -19,6 +21,10 @@
 # Everything lives in the sandbox: /etc, /usr and /var are overlays, /run and /home tmpfs.
 
 SG_STAFF_USERS=(jdoe kim mdev)
+# How sg_host_setup installs: "make" (`make install` of a build directory) or "deb" (dpkg -i of
+# a .deb; sshd and PAM are then wired as README "Configure sshd and PAM" tells an administrator:
+# the pam-auth-update profile, the shipped sshd example, the auth line in /etc/pam.d/sshd).
+SG_HOST_INSTALL=${SG_HOST_INSTALL:-make}
 SG_SOCKET=/run/supportgrant/socket
 SG_DB=/var/lib/supportgrant/supportgrant.db
 
@@ -35,8 +41,24 @@ sg_host_install() {
     fi
 }
 
+# sg_host_install_deb DEB: the package as an administrator installs it. Its maintainer scripts
+# run for real (sysusers makes the staff group, the profile is registered); nothing is started,
+# as there is no systemd here.
+sg_host_install_deb() {
+    [ -f "$1" ] || sg_die "no package $1"
+    # The man-db trigger would index every manual page of the host: not what is tested here.
+    rm -f /var/lib/man-db/auto-update
+    DEBIAN_FRONTEND=noninteractive dpkg -i "$1" >"$SG_HOST_DIR/dpkg.log" 2>&1 ||
+        { cat "$SG_HOST_DIR/dpkg.log" >&2; sg_die "dpkg -i $1 failed"; }
+    [ "$(dpkg-query -W -f='${db:Status-Status}' supportgrant)" = installed ] ||
+        sg_die "dpkg -i did not leave supportgrant installed"
+    dpkg -S /usr/bin/supportgrant /usr/sbin/supportgrantd >/dev/null ||
+        sg_die "the programs are not the package's"
+}
+
 sg_host_users() {
-    groupadd onoffice-staff
+    # The package's sysusers.d file has already made the staff group.
+    getent group onoffice-staff >/dev/null || groupadd onoffice-staff
     groupadd onoffice-support
     groupadd onoffice-development
     useradd -m -s /bin/bash -c "Customer admin" alice
@@ -55,12 +77,14 @@ sg_as() {
 
 # --- the daemon ------------------------------------------------------------------------
 
+# SG_DAEMON_WRAPPER: a command the daemon runs under (the package test limits its capabilities
+# to the unit's bounding set with it).
 # shellcheck disable=SC2120 # callers may pass extra daemon options
 sg_daemon_start() {
     mkdir -p /run/supportgrant
     SG_DAEMON_LOG=${SG_DAEMON_LOG:-$SG_HOST_DIR/supportgrantd.log}
     # shellcheck disable=SC2086 # SG_DAEMON_ARGS: extra options, e.g. --debug
-    /usr/sbin/supportgrantd --socket "$SG_SOCKET" --foreground ${SG_DAEMON_ARGS:-} "$@" 2>>"$SG_DAEMON_LOG" &
+    ${SG_DAEMON_WRAPPER:-} /usr/sbin/supportgrantd --socket "$SG_SOCKET" --foreground ${SG_DAEMON_ARGS:-} "$@" 2>>"$SG_DAEMON_LOG" &
     SG_DAEMON_PID=$!
     sg_wait_for 10 sg_daemon_answers || { cat "$SG_DAEMON_LOG" >&2; sg_die "supportgrantd did not start"; }
 }
@@ -93,6 +117,10 @@ sg_sshd_integration() {
     [ -f "$SG_HOST_DIR/pam.sshd.orig" ] || cp /etc/pam.d/sshd "$SG_HOST_DIR/pam.sshd.orig"
     cp "$SG_HOST_DIR/sshd_config.orig" /etc/ssh/sshd_config
     cp "$SG_HOST_DIR/pam.sshd.orig" /etc/pam.d/sshd
+    if [ "$SG_HOST_INSTALL" = deb ]; then
+        sg_sshd_integration_deb "${1:-on}"
+        return
+    fi
     [ "${1:-on}" = off ] && return 0
 
     cat >>/etc/ssh/sshd_config <<'EOF'
@@ -115,6 +143,34 @@ EOF
         grep -q '^account required pam_supportgrant.so' /etc/pam.d/sshd &&
         grep -q '^session required pam_supportgrant.so' /etc/pam.d/sshd ||
         sg_die "could not wire pam_supportgrant into /etc/pam.d/sshd"
+}
+
+# The same integration from the installed package, step by step as README "Configure sshd
+# and PAM" says: the profile puts account and session into common-account and common-session,
+# the shipped example becomes the sshd drop-in, and /etc/pam.d/sshd gets only the auth line.
+sg_sshd_integration_deb() {
+    local example=/usr/share/doc/supportgrant/examples/sshd_config.d-supportgrant.conf
+    if [ "$1" = off ]; then
+        rm -f /etc/ssh/sshd_config.d/supportgrant.conf
+        DEBIAN_FRONTEND=noninteractive pam-auth-update --disable supportgrant
+        return 0
+    fi
+    mkdir -p /etc/ssh/sshd_config.d
+    install -m 0644 "$example" /etc/ssh/sshd_config.d/supportgrant.conf ||
+        sg_die "the package has no sshd example $example"
+    DEBIAN_FRONTEND=noninteractive pam-auth-update --enable supportgrant ||
+        sg_die "pam-auth-update --enable supportgrant failed"
+    awk '
+        /^@include common-auth/ {
+            print "auth [success=done ignore=ignore default=die] pam_supportgrant.so kbdint_step"
+        }
+        { print }
+    ' "$SG_HOST_DIR/pam.sshd.orig" >/etc/pam.d/sshd
+    if ! grep -q '^auth .*pam_supportgrant.so kbdint_step' /etc/pam.d/sshd ||
+        ! grep -q '^account.*pam_supportgrant.so' /etc/pam.d/common-account ||
+        ! grep -q '^session.*pam_supportgrant.so' /etc/pam.d/common-session; then
+        sg_die "could not wire pam_supportgrant with the package's profile"
+    fi
 }
 
 # Keys: a host key for sshd, one client key per staff account (in its authorized_keys).
@@ -249,7 +305,7 @@ sg_with_askpass() {
 # --- everything --------------------------------------------------------------------------
 
 # sg_host_setup BUILD_DIR: the whole host. Call inside the private host, after
-# sg_private_host /etc /usr /var.
+# sg_private_host /etc /usr /var. With SG_HOST_INSTALL=deb the argument is the .deb.
 sg_host_setup() {
     # useradd and make install only ever into the private host (see sg_private_host).
     [ "$$" = 1 ] && mountpoint -q /etc && mountpoint -q /home ||
@@ -257,7 +313,11 @@ sg_host_setup() {
     SG_HOST_DIR=$SG_WORK/host
     mkdir -p "$SG_HOST_DIR"
     chmod 0755 "$SG_HOST_DIR"
-    sg_host_install "$1"
+    case $SG_HOST_INSTALL in
+    make) sg_host_install "$1" ;;
+    deb) sg_host_install_deb "$1" ;;
+    *) sg_die "SG_HOST_INSTALL=$SG_HOST_INSTALL: make or deb" ;;
+    esac
     sg_host_users
     sg_daemon_start
     # bob is a human customer account, but root took his right away.

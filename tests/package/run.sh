@@ -4,7 +4,7 @@
 # catalog (journalctl -x on real entries), the pam-auth-update profile (off by default, then
 # enabled and tried with a real PAM stack), the daemon under the unit's capability bounding
 # set, an upgrade over itself that keeps data and local changes, and remove + purge leaving
-# nothing behind.
+# nothing behind. Then e2e-deb.sh: the installed package end to end through the real sshd.
 #   tests/package/run.sh [BUILD_DIR]      (BUILD_DIR is not used: the .deb has its own build)
 # SG_DEB=path.deb tests an existing package instead of building ./supportgrant_VERSION_ARCH.deb.
 set -euo pipefail
@@ -30,8 +30,11 @@ if [ "${SG_IN_PRIVATE:-}" != 1 ]; then
         fi
     fi
     export SG_DEB
-    sg_run_private "$@"
-    exit $?
+    rc=0
+    sg_run_private "$@" || rc=$?
+    # The installed package end to end through the real sshd, in a fresh private host.
+    "$SG_TOP/tests/package/e2e-deb.sh" "$SG_DEB" || rc=1
+    exit "$rc"
 fi
 
 sg_private_host /etc /usr /var
