@@ -65,6 +65,13 @@ int sg_open_trusted(const char *path, uid_t owner, size_t max_size, struct sg_er
  * decide whether that is fatal). */
 int sg_config_load(struct sg_config *c, const char *path, uid_t owner, struct sg_error *err);
 
+/* Reads a configuration file WITHOUT the trust checks, for one purpose only: when the trusted
+ * load failed, the PAM module must still learn which group the file names as staff, to deny
+ * those accounts instead of taking them for customers. Never use what it returns to allow
+ * anything. Follows symlinks, refuses what is not a regular file or is too big; bad lines are
+ * skipped. */
+int sg_config_load_untrusted(struct sg_config *c, const char *path);
+
 /* The UID_MIN..UID_MAX range of human accounts from login.defs (defaults 1000..60000 when the
  * file or the keys are missing). path NULL means /etc/login.defs. */
 int sg_login_defs_uid_range(const char *path, uid_t *ret_min, uid_t *ret_max);

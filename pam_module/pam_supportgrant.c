@@ -33,6 +33,7 @@ struct ctx {
         int flags;
         bool debug;
         bool kbdint_step;
+        const char *conf_path;
         int conf_r; /* < 0: the configuration could not be used as a whole */
         struct sg_error conf_err;
         struct sg_config cfg;
@@ -67,6 +68,7 @@ static void parse_args(struct ctx *c, int argc, const char **argv)
                 if (strneq(argv[i], "conf=", 5))
                         conf = argv[i] + 5;
 
+        c->conf_path = conf;
         r = sg_config_load(&c->cfg, conf, 0, &c->conf_err);
         if (r == -ENOENT)
                 (void)sg_error_set(&c->conf_err, r, "%s: configuration file is missing", conf);
@@ -115,6 +117,35 @@ static const char *get_item_string(pam_handle_t *pamh, int item)
         return v;
 }
 
+/* With a configuration that could not be used whole (refused as untrusted, or with a bad
+ * line), staff_group may not be what the administrator set, and staff would pass for
+ * customers. So an account counts as staff — and is then denied — if it is in any group that
+ * could be meant: the one in use, the default, and the one the file names even though the
+ * file was refused. Customers are in none of them and stay unaffected. */
+static bool staff_by_some_reading(struct ctx *c)
+{
+        struct sg_config alt[2];
+        char in_use[sizeof(c->cfg.staff_group)];
+
+        memcpy(in_use, c->cfg.staff_group, sizeof(in_use));
+        sg_config_init(&alt[0]);
+        sg_config_init(&alt[1]);
+        (void)sg_config_load_untrusted(&alt[1], c->conf_path);
+        for (size_t i = 0; i < ELEMENTSOF(alt); i++) {
+                struct sg_identity id;
+
+                if (streq(alt[i].staff_group, in_use))
+                        continue;
+                memcpy(c->cfg.staff_group, alt[i].staff_group, sizeof(c->cfg.staff_group));
+                if (sg_identity_lookup(&c->cfg, c->user, &id) >= 0 && id.is_staff) {
+                        c->id = id;
+                        return true;
+                }
+        }
+        memcpy(c->cfg.staff_group, in_use, sizeof(in_use));
+        return false;
+}
+
 enum setup_result {
         SETUP_STAFF,
         SETUP_NOT_STAFF,
@@ -148,6 +179,10 @@ static enum setup_result setup(struct ctx *c, pam_handle_t *pamh, int flags, int
                            sg_name_printable(c->user, name, sizeof(name)), strerror(-r));
                 return SETUP_ERROR;
         }
+        if (!c->id.is_staff && c->conf_r < 0 && staff_by_some_reading(c))
+                pam_syslog(pamh, LOG_WARNING,
+                           "%s is staff by group %s, which the broken configuration may mean",
+                           c->user, c->cfg.staff_group);
         if (!c->id.is_staff) {
                 if (c->debug)
                         pam_syslog(pamh, LOG_DEBUG, "%s is not in %s: ignoring",

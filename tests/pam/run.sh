@@ -24,6 +24,8 @@ useradd -m alice
 useradd -m -G onoffice-staff,onoffice-support jdoe
 useradd -m -G onoffice-staff,onoffice-development mdev
 useradd -m -g onoffice-staff sam   # staff through the primary group, no department
+groupadd vendor-staff
+useradd -m -G vendor-staff vic      # staff only where staff_group = vendor-staff
 
 T=$SG_WORK/pam
 mkdir -p "$T/etc" "$T/lib" "$T/run" "$T/pam.d"

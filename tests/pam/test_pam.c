@@ -831,6 +831,68 @@ static void fail_closed_on_bad_config(void **state)
                     (int)ELEMENTSOF(broken) + 3);
 }
 
+/* A site with its own staff group: when its configuration is refused (here: others may write
+ * it) or has a bad line, its staff must not pass for customers, whatever group the module
+ * falls back to. vic is staff only through vendor-staff. */
+static void refused_config_still_knows_staff(void **state)
+{
+        char c[PATH_MAX], link[PATH_MAX + 16], args[PATH_MAX + 64];
+        struct conv_script cs = {.answers = {REASON}};
+        pam_handle_t *pamh;
+
+        grant_user("jdoe");
+        write_conf("vendor.conf", "staff_group = vendor-staff", c, sizeof(c));
+        (void)snprintf(args, sizeof(args), "conf=%s", c);
+        write_service("sg-vendor", args);
+
+        /* Whole and trusted: vic is staff (no grant: denied), jdoe is not (ignored). */
+        pamh = start("sg-vendor", "vic", &cs);
+        assert_int_equal(pam_acct_mgmt(pamh, 0), PAM_PERM_DENIED);
+        assert_non_null(strstr(cs.transcript, "not activated"));
+        finish(pamh, PAM_PERM_DENIED);
+        cs = (struct conv_script){.answers = {REASON}};
+        pamh = start("sg-vendor", "jdoe", &cs);
+        assert_int_equal(pam_acct_mgmt(pamh, 0), PAM_SUCCESS);
+        assert_true(ignored());
+        finish(pamh, PAM_SUCCESS);
+
+        /* Refused (group-writable; then a symlink to it; then a bad line besides): vic is
+         * still staff and denied for the broken configuration, jdoe (staff by the default
+         * group) too, and alice is not touched. */
+        (void)snprintf(link, sizeof(link), "%s/etc/vendor-link.conf", dir);
+        for (int round = 0; round < 3; round++) {
+                const char *user[] = {"vic", "jdoe", "alice"};
+
+                if (round == 0) {
+                        assert_int_equal(chmod(c, 0664), 0);
+                } else if (round == 1) {
+                        assert_int_equal(chmod(c, 0644), 0);
+                        (void)unlink(link);
+                        assert_int_equal(symlink(c, link), 0);
+                        (void)snprintf(args, sizeof(args), "conf=%s", link);
+                        write_service("sg-vendor", args);
+                } else {
+                        write_conf("vendor.conf", "staff_group = vendor-staff\nreason = maybe", c,
+                                   sizeof(c));
+                        (void)snprintf(args, sizeof(args), "conf=%s", c);
+                        write_service("sg-vendor", args);
+                }
+                for (size_t u = 0; u < ELEMENTSOF(user); u++) {
+                        bool customer = streq(user[u], "alice");
+
+                        cs = (struct conv_script){.answers = {REASON}};
+                        pamh = start("sg-vendor", user[u], &cs);
+                        assert_int_equal(pam_acct_mgmt(pamh, 0),
+                                         customer ? PAM_SUCCESS : PAM_PERM_DENIED);
+                        if (customer)
+                                assert_true(ignored());
+                        else
+                                assert_non_null(strstr(cs.transcript, "configuration is broken"));
+                        finish(pamh, customer ? PAM_SUCCESS : PAM_PERM_DENIED);
+                }
+        }
+}
+
 static void session_needs_the_daemon(void **state)
 {
         char c[PATH_MAX], args[PATH_MAX + 64], extra[PATH_MAX];
@@ -899,6 +961,7 @@ int main(void)
                 cmocka_unit_test_setup(fail_closed_on_bad_database, reset),
                 cmocka_unit_test_setup(fail_closed_on_locked_database, reset),
                 cmocka_unit_test_setup(fail_closed_on_bad_config, reset),
+                cmocka_unit_test_setup(refused_config_still_knows_staff, reset),
                 cmocka_unit_test_setup(session_needs_the_daemon, reset),
                 cmocka_unit_test_setup(session_rechecks_access, reset),
         };
