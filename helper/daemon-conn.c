@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Client connections: non-blocking I/O, NUL-framed varlink messages, and the bounds that keep
- * one client from starving the others (request size, connection count, idle time, output
- * backlog). */
+ * one client from starving the others (request size, connections in all and per uid, idle
+ * time, output backlog). */
 #include <stdarg.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -261,6 +261,7 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
         struct conn *c = userdata;
         int r = 0;
 
+        c->had_turn = true;
         if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR))
                 r = conn_read(c);
         if (r >= 0 && !c->dead && (revents & EPOLLOUT))
@@ -288,34 +289,96 @@ static int on_idle(sd_event_source *s, uint64_t usec, void *userdata)
         return 0;
 }
 
-/* At the connection limit the connection that has been quiet longest makes room: a thousand
- * idle sockets must not lock out the admin who wants to revoke access now. */
-static void evict_one(struct daemon *d)
+/* How many connections a peer uid holds now. */
+static size_t conns_of_uid(struct daemon *d, uid_t uid)
 {
-        struct conn *oldest = NULL;
-        uint64_t oldest_t = UINT64_MAX;
+        size_t n = 0;
 
-        for (struct conn *c = d->conns; c; c = c->next) {
-                uint64_t t = 0;
-
-                (void)sd_event_source_get_time(c->timer, &t);
-                if (t < oldest_t) {
-                        oldest_t = t;
-                        oldest = c;
-                }
-        }
-        if (oldest) {
-                if (arg_debug)
-                        log_debug("connection limit reached: dropping the longest idle one");
-                conn_free(oldest);
-        }
+        for (struct conn *c = d->conns; c; c = c->next)
+                if (c->cred.uid == uid)
+                        n++;
+        return n;
 }
 
+/* A connection may make room for another only once it has had its chance to ask: the event
+ * loop has dispatched it, or it has been quiet for the grace period with nothing waiting to be
+ * read. A client that has just connected and is about to send its request keeps its place. */
+static bool conn_evictable(struct conn *c, uint64_t now)
+{
+        char b;
+
+        if (c->had_turn)
+                return true;
+        if (now - c->accepted_at < DAEMON_EVICT_GRACE_USEC)
+                return false;
+        return recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) <= 0;
+}
+
+/* At the connection limit one connection makes room: the longest idle one of the uid that
+ * holds the most connections, root's only if no one else's may go. So a flood from one
+ * account costs that account its connections, not the admin who wants to revoke access now.
+ * Returns false if no connection may go. */
+static bool evict_one(struct daemon *d)
+{
+        struct uid_load {
+                uid_t uid;
+                size_t n;
+                struct conn *victim;
+                uint64_t victim_t;
+        } load[DAEMON_MAX_CONNECTIONS];
+        size_t n_load = 0;
+        struct uid_load *pick = NULL;
+        uint64_t now = now_usec();
+
+        for (struct conn *c = d->conns; c; c = c->next) {
+                struct uid_load *l = NULL;
+                uint64_t t = 0;
+
+                for (size_t i = 0; i < n_load && !l; i++)
+                        if (load[i].uid == c->cred.uid)
+                                l = &load[i];
+                if (!l) {
+                        if (n_load >= ELEMENTSOF(load))
+                                continue;
+                        l = &load[n_load++];
+                        *l = (struct uid_load){.uid = c->cred.uid, .victim_t = UINT64_MAX};
+                }
+                l->n++;
+                if (!conn_evictable(c, now))
+                        continue;
+                (void)sd_event_source_get_time(c->timer, &t);
+                if (!l->victim || t < l->victim_t) {
+                        l->victim = c;
+                        l->victim_t = t;
+                }
+        }
+        for (size_t i = 0; i < n_load; i++) {
+                struct uid_load *l = &load[i];
+
+                if (!l->victim)
+                        continue;
+                if (!pick || ((pick->uid == 0) != (l->uid == 0) ? pick->uid == 0 : l->n > pick->n))
+                        pick = l;
+        }
+        if (!pick)
+                return false;
+        if (arg_debug)
+                log_debug("connection limit reached: dropping the longest idle connection of uid "
+                          "%u (%zu open)",
+                          (unsigned)pick->uid, pick->n);
+        conn_free(pick->victim);
+        return true;
+}
+
+/* Takes at most DAEMON_ACCEPT_BATCH connections per call, so that a connect flood cannot keep
+ * the event loop from serving the connections it has; the rest wait in the backlog for the
+ * next turn (the listening socket stays readable). */
 int conn_accept(struct daemon *d)
 {
-        for (;;) {
+        for (unsigned i = 0; i < DAEMON_ACCEPT_BATCH; i++) {
                 _cleanup_close_ int fd = -EBADF;
                 socklen_t len = sizeof(struct ucred);
+                struct ucred cred;
                 struct conn *c;
                 int r;
 
@@ -324,22 +387,36 @@ int conn_accept(struct daemon *d)
                         if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
                                 return 0;
                         if (errno == EMFILE || errno == ENFILE) {
-                                evict_one(d);
+                                (void)evict_one(d);
                                 return 0;
                         }
                         return -errno;
                 }
-                if (d->n_conns >= DAEMON_MAX_CONNECTIONS)
-                        evict_one(d);
+                if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+                        continue; /* no credentials, no service */
+
+                /* A uid at its limit is refused (closed at once) rather than pushing others
+                 * out. */
+                if (cred.uid != 0 && conns_of_uid(d, cred.uid) >= DAEMON_MAX_CONNECTIONS_PER_UID) {
+                        if (arg_debug)
+                                log_debug("uid %u holds %d connections: refusing another",
+                                          (unsigned)cred.uid, DAEMON_MAX_CONNECTIONS_PER_UID);
+                        continue;
+                }
+                if (d->n_conns >= DAEMON_MAX_CONNECTIONS && !evict_one(d)) {
+                        if (arg_debug)
+                                log_debug("connection limit reached and every connection is new: "
+                                          "refusing uid %u",
+                                          (unsigned)cred.uid);
+                        continue;
+                }
 
                 c = calloc(1, sizeof(*c));
                 if (!c)
                         return -ENOMEM;
                 c->d = d;
-                if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len) < 0) {
-                        free(c);
-                        continue; /* no credentials, no service */
-                }
+                c->cred = cred;
+                c->accepted_at = now_usec();
                 c->fd = TAKE_FD(fd);
                 c->next = d->conns;
                 if (d->conns)
@@ -350,10 +427,12 @@ int conn_accept(struct daemon *d)
                 r = sd_event_add_io(d->event, &c->io, c->fd, EPOLLIN, on_io, c);
                 if (r >= 0)
                         r = sd_event_add_time(d->event, &c->timer, CLOCK_MONOTONIC,
-                                              now_usec() + DAEMON_IDLE_TIMEOUT_USEC, 0, on_idle, c);
+                                              c->accepted_at + DAEMON_IDLE_TIMEOUT_USEC, 0, on_idle,
+                                              c);
                 if (r < 0) {
                         conn_free(c);
                         return r;
                 }
         }
+        return 0;
 }

@@ -17,15 +17,18 @@
 #include "varlink.h"
 
 /* Bounds: a hostile or broken client cannot stop the daemon from serving others. */
-#define DAEMON_MAX_CONNECTIONS   256
-#define DAEMON_IDLE_TIMEOUT_USEC (30ULL * 1000000) /* no complete request, no progress */
-#define DAEMON_OUT_HIGH_WATER    (1024 * 1024)     /* stop reading requests above this */
-#define DAEMON_LOGINS_PAGE       256               /* rows per streamed reply */
-#define DAEMON_LOGINS_UNSTREAMED 1000              /* rows at most without "more" */
-#define DAEMON_SWEEP_USEC        (30ULL * 1000000) /* safety net behind the expiry timer */
-#define DAEMON_PRUNE_USEC        (6ULL * 3600 * 1000000)
-#define DAEMON_KILL_GRACE_USEC   (1ULL * 1000000) /* SIGTERM/SIGHUP, then SIGKILL */
-#define DAEMON_MAX_SESSIONS      4096             /* open sessions looked at per sweep */
+#define DAEMON_MAX_CONNECTIONS         256
+#define DAEMON_MAX_CONNECTIONS_PER_UID 16 /* per peer uid; root is held only by the total */
+#define DAEMON_ACCEPT_BATCH            32 /* accepts per event loop iteration */
+#define DAEMON_EVICT_GRACE_USEC        (250ULL * 1000)   /* a new connection's time to send */
+#define DAEMON_IDLE_TIMEOUT_USEC       (30ULL * 1000000) /* no complete request, no progress */
+#define DAEMON_OUT_HIGH_WATER          (1024 * 1024)     /* stop reading requests above this */
+#define DAEMON_LOGINS_PAGE             256               /* rows per streamed reply */
+#define DAEMON_LOGINS_UNSTREAMED       1000              /* rows at most without "more" */
+#define DAEMON_SWEEP_USEC              (30ULL * 1000000) /* safety net behind the expiry timer */
+#define DAEMON_PRUNE_USEC              (6ULL * 3600 * 1000000)
+#define DAEMON_KILL_GRACE_USEC         (1ULL * 1000000) /* SIGTERM/SIGHUP, then SIGKILL */
+#define DAEMON_MAX_SESSIONS            4096             /* open sessions looked at per sweep */
 
 struct conn;
 
@@ -76,7 +79,9 @@ struct conn {
         size_t out_len, out_size;
         bool has_stream;
         struct logins_stream stream;
-        bool dead; /* close as soon as the current callback returns */
+        bool dead;            /* close as soon as the current callback returns */
+        bool had_turn;        /* the event loop has dispatched it at least once */
+        uint64_t accepted_at; /* CLOCK_MONOTONIC, usec */
 };
 
 /* Who is asking, resolved once per request. */

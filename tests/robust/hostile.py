@@ -8,13 +8,16 @@ and then the real CLI as a customer (--as), each of which must be answered withi
 The daemon's VmRSS is sampled all along and must stay within the bound computed below.
 
 Phases: oversized messages, truncated messages, invalid JSON, deep nesting, wrong types,
-a thousand idle connections, clients that stop reading a large stream or pipelined replies.
+a thousand idle connections, clients that stop reading a large stream or pipelined replies,
+and a flood: several processes opening silent connections as fast as they can (then the CLI
+runs repeatedly, as root and as the customer, and every call must succeed within 1 second).
 """
 import argparse
 import json
 import os
 import pwd
 import resource
+import signal
 import socket
 import subprocess
 import sys
@@ -23,18 +26,32 @@ import time
 
 # helper/daemon.h and common/varlink.h
 MAX_CONNECTIONS = 256
+MAX_CONNECTIONS_PER_UID = 16
 REQUEST_MAX = 64 * 1024
 OUT_HIGH_WATER = 1024 * 1024
 LATENCY_LIMIT = 1.0
 
 N_SLOW = 16  # connections that stop reading
+N_FLOOD = 4  # processes that open silent connections as fast as they can
+FLOOD_KEEP = 400  # connections each of them keeps open (the oldest are closed)
+CLI_RUNS = 6  # CLI calls per user while the flood goes on
 
 
 def connect(path, timeout=5.0):
+    """Connects as common/varlink.c does: a full backlog (EAGAIN) is retried until the
+    timeout, since a Unix socket does not queue the connect() itself."""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(timeout)
-    s.connect(path)
-    return s
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            s.connect(path)
+            return s
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                s.close()
+                raise
+            time.sleep(0.01)
 
 
 def recv_message(s, limit=16 << 20):
@@ -129,9 +146,14 @@ def attack(path, phase):
             s = connect(path)
             s.sendall(b'{"method":"io.supportgrant.List"}'[:cut])
             s.close()
-        for _ in range(20):
+        # As many as one user may hold (the daemon may still be closing the three above, so
+        # the last few may be refused: a refusal is a hang-up, which is fine here).
+        for _ in range(MAX_CONNECTIONS_PER_UID):
             s = connect(path)
-            s.sendall(b'{"method":"io.supportgrant.Li')
+            try:
+                s.sendall(b'{"method":"io.supportgrant.Li')
+            except (BrokenPipeError, ConnectionResetError):
+                pass
             held.append(s)
         hold()
     elif phase == "invalid":
@@ -215,9 +237,42 @@ def attack(path, phase):
             except ConnectionResetError:
                 closed += 1
         print(f"idle: {closed} of 1000 idle connections closed by the daemon", flush=True)
-        if 1000 - closed > MAX_CONNECTIONS:
+        if 1000 - closed > MAX_CONNECTIONS_PER_UID:
             errors.append(f"idle: {1000 - closed} idle connections still open "
-                          f"(cap {MAX_CONNECTIONS})")
+                          f"(one uid may hold {MAX_CONNECTIONS_PER_UID})")
+    elif phase == "flood":
+        # Like a connect flood from a shell account: processes that open connections without
+        # waiting for them and never send a byte, keeping the newest FLOOD_KEEP open.
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))
+        children = []
+        for _ in range(N_FLOOD):
+            pid = os.fork()
+            if pid == 0:
+                keep = []
+                stop_at = time.monotonic() + 60  # should the parent be gone
+                try:
+                    while time.monotonic() < stop_at:
+                        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                        s.setblocking(False)
+                        try:
+                            s.connect(path)
+                        except (BlockingIOError, InterruptedError):
+                            pass
+                        except OSError:
+                            s.close()
+                            continue
+                        keep.append(s)
+                        if len(keep) > FLOOD_KEEP:
+                            keep.pop(0).close()
+                finally:
+                    os._exit(0)
+            children.append(pid)
+        time.sleep(1.0)  # the flood is under way
+        hold()
+        for pid in children:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
     elif phase == "noread":
         # Streams nobody reads, and pipelined calls whose replies nobody reads.
         for i in range(N_SLOW):
@@ -281,6 +336,16 @@ class Monitor(threading.Thread):
             time.sleep(0.1)
 
 
+def socket_fds(pid):
+    n = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            n += os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:")
+        except FileNotFoundError:
+            pass
+    return n
+
+
 def run_cli(cli, user):
     t0 = time.monotonic()
     p = subprocess.run(["runuser", "-u", user, "--", cli, "list"], capture_output=True,
@@ -316,7 +381,7 @@ def main():
         os.setuid(pw.pw_uid)
 
     overall_max = base
-    for phase in ("oversized", "truncated", "invalid", "deep", "types", "idle", "noread"):
+    for phase in ("oversized", "truncated", "invalid", "deep", "types", "idle", "flood", "noread"):
         mon.reset()
         p = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--socket",
                               args.socket, "--phase", phase], stdin=subprocess.PIPE,
@@ -327,7 +392,28 @@ def main():
             failures += 1
         # Measure while the attack holds.
         time.sleep(2.0)
-        cli_rc, cli_t, cli_err = run_cli(args.cli, args.as_user)
+        if phase == "flood":
+            # The customer who wants to revoke now, and root: every call must get through.
+            cli_rc, cli_t, cli_err = 0, 0.0, ""
+            cli_what = f"{2 * CLI_RUNS} CLI calls as root and {args.as_user}, slowest"
+            for i in range(2 * CLI_RUNS):
+                who = args.as_user if i % 2 else "root"
+                rc, t, err = run_cli(args.cli, who)
+                cli_t = max(cli_t, t)
+                if (rc != 0 or t >= LATENCY_LIMIT) and not cli_rc:
+                    cli_rc, cli_err = rc or 1, f"call {i + 1} as {who}: exit {rc}: {err}"
+            # The flood holds no more of the daemon than one uid may (plus the listening socket,
+            # the log stream and the well-behaved client's connection).
+            n_sock = socket_fds(args.pid)
+            if n_sock > MAX_CONNECTIONS_PER_UID + 8:
+                flood_problem = (f"the daemon holds {n_sock} sockets under the flood "
+                                 f"(one uid may hold {MAX_CONNECTIONS_PER_UID})")
+            else:
+                flood_problem = None
+            print(f"     flood: the daemon holds {n_sock} sockets")
+        else:
+            cli_rc, cli_t, cli_err = run_cli(args.cli, args.as_user)
+            cli_what = "CLI"
         time.sleep(0.5)
         p.stdin.write("\n")
         p.stdin.flush()
@@ -337,6 +423,8 @@ def main():
         overall_max = max(overall_max, rss)
         problems = [x for x in out.splitlines() if x.startswith("ERROR")]
         problems += [f"well-behaved client: {f}" for f in fails[:3]]
+        if phase == "flood" and flood_problem:
+            problems.append(flood_problem)
         if lat >= LATENCY_LIMIT:
             problems.append(f"well-behaved client waited {lat:.3f} s")
         if calls < 10:
@@ -350,7 +438,7 @@ def main():
                 print(f"     {x}")
         status = "FAIL" if problems else "ok  "
         print(f"{status} - hostile {phase}: {calls} answers to the well-behaved client, slowest "
-              f"{lat * 1000:.0f} ms; CLI {cli_t * 1000:.0f} ms; daemon VmRSS max {rss} KiB")
+              f"{lat * 1000:.0f} ms; {cli_what} {cli_t * 1000:.0f} ms; daemon VmRSS max {rss} KiB")
         for x in problems:
             print(f"       {x}")
         failures += bool(problems)

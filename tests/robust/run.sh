@@ -10,8 +10,8 @@
 #            For each: staff denied with a clear message, non-staff unaffected, nothing
 #            acknowledged lost, PRAGMA integrity_check ok.
 #   hostile: tests/robust/hostile.py (oversized, truncated, invalid, deep, wrong types, 1000
-#            idle connections, clients that stop reading) while a well-behaved client must
-#            keep getting answers within 1 s and the daemon's RSS stays bounded.
+#            idle connections, a connect flood, clients that stop reading) while a well-behaved
+#            client must keep getting answers within 1 s and the daemon's RSS stays bounded.
 #   edges:   odd user and group names, terminal escapes in reasons, a clock that went back.
 #
 # tests/pam covers missing/corrupt/locked databases in-process; these are the other faults.
