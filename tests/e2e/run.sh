@@ -360,6 +360,9 @@ login jdoe -- '\scp -f /home/jdoe/data.txt'
 [[ $RC == 1 && -z $OUT && $ERR == *"file transfer refused"* ]] || fail "without export: \\scp -f refused"
 login jdoe -- 'nohup true >/dev/null 2>&1 & id -un'
 [[ $RC == 0 && $OUT == jdoe ]] || fail "without export: a command with shell syntax still runs"
+# Forwarding never reaches the gate; the sshd configuration (DisableForwarding) turns it off.
+login jdoe -o ExitOnForwardFailure=yes -R 127.0.0.1:0:127.0.0.1:9 -- 'echo forwarded'
+[[ $RC != 0 && $OUT != *forwarded* ]] || fail "remote port forwarding is refused for staff"
 [[ $(journal_count SUPPORTGRANT_EVENT=export-refused SUPPORTGRANT_USER=jdoe SUPPORTGRANT_EXPORT=no \
     SUPPORTGRANT_RHOST=127.0.0.1 MESSAGE_ID=584ebc450d2e4a619b211d0c0fb9989a) -eq $((before + 4)) ]] ||
     fail "scp -f, rsync --sender, sftp-server; and \\scp each wrote export-refused to the journal"
