@@ -70,13 +70,30 @@ static bool is_control(uint32_t cp)
                cp == 0x2028 || cp == 0x2029;     /* line and paragraph separators */
 }
 
-/* Something that says anything: an ASCII letter or digit, or any non-ASCII character (we
- * cannot tell letters of every script apart without Unicode tables, and a reason written in
- * Cyrillic or Chinese must pass). */
+/* Unicode's spaces (category Zs, and the separators Zl, Zp) and the invisible format
+ * characters around them (Cf: zero-width space and joiners, word joiner, invisible operators,
+ * the byte order mark). They are allowed in a text, like an ASCII space, but say nothing. */
+static bool is_blank(uint32_t cp)
+{
+        return cp == 0x00A0 ||                   /* NO-BREAK SPACE */
+               cp == 0x00AD ||                   /* SOFT HYPHEN */
+               cp == 0x1680 ||                   /* OGHAM SPACE MARK */
+               cp == 0x180E ||                   /* MONGOLIAN VOWEL SEPARATOR */
+               (cp >= 0x2000 && cp <= 0x200F) || /* EN QUAD .. RLM, zero-width (non-)joiners */
+               (cp >= 0x2028 && cp <= 0x202F) || /* separators, embeddings, NNBSP */
+               (cp >= 0x205F && cp <= 0x206F) || /* MMSP, word joiner, invisible operators */
+               cp == 0x3000 ||                   /* IDEOGRAPHIC SPACE */
+               cp == 0x3164 || cp == 0xFFA0 ||   /* HANGUL (HALFWIDTH) FILLER */
+               cp == 0xFEFF;                     /* ZERO WIDTH NO-BREAK SPACE (BOM) */
+}
+
+/* Something that says anything: an ASCII letter or digit, or any non-ASCII character that is
+ * not a space (we cannot tell letters of every script apart without Unicode tables, and a
+ * reason written in Cyrillic or Chinese must pass). */
 static bool is_content(uint32_t cp)
 {
         return (cp >= '0' && cp <= '9') || (cp >= 'A' && cp <= 'Z') || (cp >= 'a' && cp <= 'z') ||
-               cp >= 0x80;
+               (cp >= 0x80 && !is_blank(cp));
 }
 
 int sg_text_check(const char *input, size_t min_chars, size_t max_bytes, char *ret, size_t ret_size,

@@ -8,6 +8,7 @@
  * shell as sshd would have run it. This is a speed bump, not a wall: a shell can print a file. */
 
 #define SD_JOURNAL_SUPPRESS_LOCATION 1
+#include <fnmatch.h>
 #include <libgen.h>
 #include <pwd.h>
 #include <syslog.h>
@@ -33,6 +34,7 @@ enum request {
         REQUEST_SFTP,
         REQUEST_SCP_DOWNLOAD,
         REQUEST_RSYNC_SENDER,
+        REQUEST_HIDDEN_TRANSFER, /* shell syntax around the name of a transfer program */
 };
 
 struct access {
@@ -56,24 +58,92 @@ static bool scp_option_has_f(const char *token)
         return token[0] == '-' && token[1] != '-' && strchr(token + 1, 'f');
 }
 
-/* What the client asked for. The command is split at blanks only, which is how scp and rsync
- * build their remote commands; a client quoting its way around this is the speed bump's
- * documented limit, not a bug. */
+/* The programs that copy files off the host for scp, rsync and sftp clients. */
+static const char *const transfer_programs[] = {"scp", "rsync", "sftp-server", "internal-sftp"};
+
+/* What the shell does more with than split words at blanks: quoting, escaping, expansion,
+ * globbing, redirection, command lists and substitution. The commands of scp, rsync and sftp
+ * clients hold none of it. */
+#define SHELL_SPECIAL "\\'\"`$;&|<>(){}[]*?\n\r"
+
+/* Where the shell may end a word once quotes and backslashes are gone ("x=scp; $x -f f"). */
+#define WORD_SEPARATORS " \t\n\r;&|<>(){}`$=,:"
+
+/* Could word, a name or a glob pattern the shell may expand, run a transfer program? A pattern
+ * of wildcards alone ("ls *") is not taken for one; "s*", "sftp-serve?" or "[r]sync" are. */
+static bool word_names_transfer_program(const char *word)
+{
+        const char *slash = strrchr(word, '/'), *base = slash ? slash + 1 : word;
+
+        if (base[strspn(base, "*?[]")] == 0)
+                return false;
+        for (size_t i = 0; i < ELEMENTSOF(transfer_programs); i++)
+                if (fnmatch(base, transfer_programs[i], 0) == 0)
+                        return true;
+        return false;
+}
+
+/* Does a command with shell syntax name a transfer program anywhere? Quotes and backslashes
+ * are dropped first, and "$@" and "$*" (empty in "sh -c"), so that "\scp", "r''sync" and
+ * "s$@cp" show the names they run. Returns 1, 0 or -ENOMEM. Like all of the gate, this is a
+ * speed bump: a shell can build a name in ways no scan follows, and can print a file. */
+static int hides_transfer_program(const char *command)
+{
+        _cleanup_free_ char *plain = malloc(strlen(command) + 1);
+        char *save = NULL, *w, *o;
+
+        if (!plain)
+                return -ENOMEM;
+        o = plain;
+        for (const char *c = command; *c; c++) {
+                if (strchr("\\'\"", *c))
+                        continue;
+                if (c[0] == '$' && (c[1] == '@' || c[1] == '*')) {
+                        c++;
+                        continue;
+                }
+                *o++ = *c;
+        }
+        *o = 0;
+        for (w = strtok_r(plain, WORD_SEPARATORS, &save); w;
+             w = strtok_r(NULL, WORD_SEPARATORS, &save))
+                if (word_names_transfer_program(w))
+                        return 1;
+        return 0;
+}
+
+/* rsync --server --sender sends files to the client; rsync --server --daemon serves modules,
+ * which a client can read from just as well. popt takes "--sender=1" too. */
+static bool rsync_option_sends(const char *token)
+{
+        return streq(token, "--sender") || strneq(token, "--sender=", 9) ||
+               streq(token, "--daemon") || strneq(token, "--daemon=", 9);
+}
+
+/* What the client asked for. Commands without shell syntax are split at blanks, which is how
+ * scp and rsync build their remote commands. A command with shell syntax is not picked apart:
+ * if it names a transfer program anywhere it is refused as a whole (without export). */
 static enum request classify(const char *command)
 {
         _cleanup_free_ char *copy = NULL;
         char *tokens[GATE_MAX_TOKENS], *save = NULL, *t;
         size_t n = 0;
         bool server = false, sender = false;
+        int r;
 
         if (isempty(command))
                 return REQUEST_LOGIN_SHELL;
+        if (strpbrk(command, SHELL_SPECIAL))
+                goto names_only;
         copy = strdup(command);
         if (!copy)
                 return REQUEST_UNREADABLE;
-        for (t = strtok_r(copy, " \t\n", &save); t && n < ELEMENTSOF(tokens);
-             t = strtok_r(NULL, " \t\n", &save))
+        for (t = strtok_r(copy, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+                /* More words than any transfer command has: the names alone decide. */
+                if (n >= ELEMENTSOF(tokens))
+                        goto names_only;
                 tokens[n++] = t;
+        }
 
         for (size_t i = 0; i < n; i++) {
                 if (token_is_program(tokens[i], "sftp-server") || streq(tokens[i], "internal-sftp"))
@@ -86,13 +156,19 @@ static enum request classify(const char *command)
                 if (token_is_program(tokens[i], "rsync")) {
                         for (size_t j = i + 1; j < n; j++) {
                                 server = server || streq(tokens[j], "--server");
-                                sender = sender || streq(tokens[j], "--sender");
+                                sender = sender || rsync_option_sends(tokens[j]);
                         }
                         if (server && sender)
                                 return REQUEST_RSYNC_SENDER;
                 }
         }
         return REQUEST_COMMAND;
+
+names_only:
+        r = hides_transfer_program(command);
+        if (r < 0)
+                return REQUEST_UNREADABLE;
+        return r > 0 ? REQUEST_HIDDEN_TRANSFER : REQUEST_COMMAND;
 }
 
 /* The caller's access, from the daemon. The session environment (SUPPORTGRANT_EXPORT) is not

@@ -880,8 +880,9 @@ static int method_activate(struct conn *c, json_object *params, const struct cal
                                   "for a new one",
                                   when);
         }
-        /* Codes are made on another machine: allow its clock a day of error, no more. */
-        if (code.created > now + 86400)
+        /* Codes may be made on another machine: allow its clock a few minutes of error, no
+         * more. Every second allowed here lengthens the code's validity. */
+        if (code.created > now + DAEMON_CODE_CLOCK_SKEW)
                 return conn_errorf(c, ERR("CodeInvalid"), NULL, NULL,
                                    "this activation code is dated in the future (%s); check the "
                                    "clocks",

@@ -257,9 +257,12 @@ int prune_now(struct daemon *d)
         if (sg_duration_sub(&d->cfg.retention, now, &cutoff) < 0 ||
             sg_duration_sub(&d->cfg.code_validity, now, &code_cutoff) < 0)
                 return -ERANGE;
-        /* A code must be remembered as used for as long as it could be redeemed, with a day
-         * of clock error on the machine that made it. */
-        code_cutoff -= 86400;
+        /* A used code is remembered for the retention period, and longer if it could still be
+         * redeemed (with the clock error its maker may have): code_validity raised later must
+         * not make a used code that was forgotten work again. */
+        code_cutoff -= DAEMON_CODE_CLOCK_SKEW;
+        if (cutoff < code_cutoff)
+                code_cutoff = cutoff;
         r = daemon_open_store(d, &s);
         if (r < 0)
                 return r;

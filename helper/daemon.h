@@ -27,8 +27,10 @@
 #define DAEMON_LOGINS_UNSTREAMED       1000              /* rows at most without "more" */
 #define DAEMON_SWEEP_USEC              (30ULL * 1000000) /* safety net behind the expiry timer */
 #define DAEMON_PRUNE_USEC              (6ULL * 3600 * 1000000)
-#define DAEMON_KILL_GRACE_USEC         (1ULL * 1000000) /* SIGTERM/SIGHUP, then SIGKILL */
-#define DAEMON_MAX_SESSIONS            4096             /* open sessions looked at per sweep */
+/* How far ahead of ours the clock of the machine that made an activation code may be. */
+#define DAEMON_CODE_CLOCK_SKEW 300
+#define DAEMON_KILL_GRACE_USEC (1ULL * 1000000) /* SIGTERM/SIGHUP, then SIGKILL */
+#define DAEMON_MAX_SESSIONS    4096             /* open sessions looked at per sweep */
 
 struct conn;
 

@@ -208,6 +208,44 @@ SSH_ORIGINAL_COMMAND="rsync --server --sender -logDtpre.iLsfxCIvu . /etc/hostnam
 [[ $RC == 1 && -z $OUT && $ERR == *"rsync download refused"* ]] || fail "gate refuses rsync --sender"
 ok "gate refuses downloads when supportgrantd cannot be asked (exit 1)"
 
+# Shell syntax around a transfer program's name: escaped, quoted, globbed, assigned, hidden
+# behind a semicolon or past the words that are looked at. Refused as a whole, never run (the
+# touch would show it), whatever follows.
+long="env"
+for _ in $(seq 40); do long+=" -u X"; done
+hidden=(
+        '\scp -f /etc/hostname'
+        "'scp' -f /etc/hostname"
+        's$@cp -f /etc/hostname'
+        'r\sync --server --sender -v . /etc/hostname'
+        'r""sync --server --sender -v . /etc/hostname'
+        '/usr/lib/openssh/sftp-server;'
+        '/usr/lib/openssh/sftp-serve?'
+        '[r]sync --server --sender -v . /etc/hostname'
+        'x=scp; $x -f /etc/hostname'
+        'exec sh -c "internal-sftp"'
+)
+for cmd in "${hidden[@]}"; do
+        rm -f "$T/ran"
+        SSH_ORIGINAL_COMMAND="$cmd; touch $T/ran" run gate --socket "$NOSOCK"
+        [[ $RC == 1 && -z $OUT && ! -e $T/ran && $ERR == *"file transfer refused"* ]] ||
+                fail "gate refuses $cmd"
+done
+for cmd in "rsync --server --sender=1 -v . /etc/hostname" "rsync --server --daemon ." \
+        "$long scp -f /etc/hostname"; do
+        SSH_ORIGINAL_COMMAND="$cmd" run gate --socket "$NOSOCK"
+        [[ $RC == 1 && -z $OUT && $ERR == *" refused"* ]] || fail "gate refuses $cmd"
+done
+ok "gate refuses transfer programs hidden by quoting, globs, variables or many words"
+
+# Shell syntax without a transfer program is an ordinary command.
+SSH_ORIGINAL_COMMAND="nohup true >/dev/null 2>&1 & echo 'one' \"two\" | tr o 0; ls -d /e*c" \
+        run gate --socket "$NOSOCK"
+[[ $RC == 0 && $OUT == $'0ne tw0\n/etc' && -z $ERR ]] || fail "gate runs a command with shell syntax"
+SSH_ORIGINAL_COMMAND="ls -d /etc /var/log" run gate --socket "$NOSOCK"
+[[ $RC == 0 && $OUT == $'/etc\n/var/log' ]] || fail "gate runs ls"
+ok "gate runs commands with shell syntax that name no transfer program"
+
 SSH_ORIGINAL_COMMAND="echo gate-ran; exit 3" run gate --socket "$NOSOCK"
 [[ $RC == 3 && $OUT == gate-ran && -z $ERR ]] || fail "gate runs a command in the shell"
 SSH_ORIGINAL_COMMAND="scp -t /tmp/upload" run gate --socket "$NOSOCK" --help

@@ -666,6 +666,59 @@ as alice activate "$old_code" --yes --conf "$CONF"
 t "with the validity back at 7 days the same code works" '[[ $RC == 0 ]]'
 as alice revoke --user jdoe
 
+# Codes dated in the future: the clock of the machine that made one may be a few minutes ahead,
+# no more (each second allowed is a second more of validity). redate CODE SECONDS moves the
+# creation time in the code, with a valid checksum.
+redate() {
+    python3 - "$1" "$2" <<'EOP'
+import sys, zlib
+A = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+code, delta = sys.argv[1], int(sys.argv[2])
+syms = [A.index(c) for c in code[3:].replace("-", "")]
+bits = "".join(format(v, "05b") for v in syms)
+p = bytearray(int(bits[i:i + 8], 2) for i in range(0, len(bits) - len(bits) % 8, 8))
+body = p[:-4]
+created = int.from_bytes(body[3:11], "big") + delta
+body[3:11] = created.to_bytes(8, "big")
+p = body + zlib.crc32(bytes(body)).to_bytes(4, "big")
+bits = "".join(format(b, "08b") for b in p)
+bits += "0" * (-len(bits) % 5)
+out = "".join(A[int(bits[i:i + 5], 2)] for i in range(0, len(bits), 5))
+print("SG1-" + "-".join(out[i:i + 5] for i in range(0, len(out), 5)))
+EOP
+}
+as jdoe request --json
+future_code=$(redate "$(j .code)" 600)
+as alice activate "$future_code" --yes
+t "a code dated 10 minutes ahead is refused (exit 1): check the clocks" \
+    '[[ $RC == 1 && $ERR == *"dated in the future"* ]]'
+as jdoe request --json
+near_code=$(redate "$(j .code)" 120)
+as alice activate "$near_code" --yes
+t "a code dated 2 minutes ahead (clock error) works" '[[ $RC == 0 ]]'
+as alice revoke --user jdoe
+
+# A used code is remembered for the retention period: made 9 days ago (past the validity of 7
+# days), it is still known as used after the daemon pruned at its start, so a code_validity
+# raised afterwards does not make it work again.
+as jdoe request --json
+reuse_code=$(j .code)
+as alice activate "$reuse_code" --yes
+as alice revoke --user jdoe
+sqlite3 "$DB" "PRAGMA busy_timeout = 5000; UPDATE used_codes SET created = created - 9 * 86400 WHERE used_by = 'alice' AND created >= $(date +%s) - 60"
+stop_daemon
+start_daemon
+write_conf 'code_validity = 30d
+'
+kill -HUP "$DAEMON"
+sleep 0.5
+as alice activate "$reuse_code" --yes
+t "a used code older than its validity stays used after pruning (code_validity raised later)" \
+    '[[ $RC == 1 && $ERR == *"already used"* ]]'
+write_conf
+kill -HUP "$DAEMON"
+sleep 0.5
+
 # ---- hostile clients ---------------------------------------------------------------------------
 
 # One process (as the service account: anyone may connect) keeps these open at once: garbage,

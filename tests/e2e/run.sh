@@ -352,10 +352,21 @@ transfer rsync -e "$RSYNC_E" 127.0.0.1:/home/jdoe/data.txt "$T/got.rsync"
 [[ $RC != 0 && ! -s $T/got.rsync && $ERR == *"rsync download refused"* ]] || fail "without export: rsync from the host refused"
 transfer rsync -e "$RSYNC_E" "$T/upload.txt" 127.0.0.1:/home/jdoe/up.rsync
 [[ $RC == 0 ]] && cmp -s "$T/upload.txt" /home/jdoe/up.rsync || fail "without export: rsync to the host works"
+# The sftp server as a shell command, not the subsystem: the ";" used to run it unrestricted.
+transfer sftp "${SSHO[@]}" -s '/usr/lib/openssh/sftp-server;' -b "$T/get.batch" 127.0.0.1
+[[ $RC != 0 && ! -s $T/got.sftp && $ERR == *"file transfer refused"* ]] ||
+    fail "without export: sftp -s 'sftp-server;' refused"
+login jdoe -- '\scp -f /home/jdoe/data.txt'
+[[ $RC == 1 && -z $OUT && $ERR == *"file transfer refused"* ]] || fail "without export: \\scp -f refused"
+login jdoe -- 'nohup true >/dev/null 2>&1 & id -un'
+[[ $RC == 0 && $OUT == jdoe ]] || fail "without export: a command with shell syntax still runs"
+# Forwarding never reaches the gate; the sshd configuration (DisableForwarding) turns it off.
+login jdoe -o ExitOnForwardFailure=yes -R 127.0.0.1:0:127.0.0.1:9 -- 'echo forwarded'
+[[ $RC != 0 && $OUT != *forwarded* ]] || fail "remote port forwarding is refused for staff"
 [[ $(journal_count SUPPORTGRANT_EVENT=export-refused SUPPORTGRANT_USER=jdoe SUPPORTGRANT_EXPORT=no \
-    SUPPORTGRANT_RHOST=127.0.0.1 MESSAGE_ID=584ebc450d2e4a619b211d0c0fb9989a) -eq $((before + 2)) ]] ||
-    fail "scp -f and rsync --sender each wrote export-refused to the journal"
-ok "without export: sftp/scp downloads fail, scp -f and rsync --sender refused and journaled, uploads work"
+    SUPPORTGRANT_RHOST=127.0.0.1 MESSAGE_ID=584ebc450d2e4a619b211d0c0fb9989a) -eq $((before + 4)) ]] ||
+    fail "scp -f, rsync --sender, sftp-server; and \\scp each wrote export-refused to the journal"
+ok "without export: sftp/scp downloads fail, scp -f, rsync --sender and hidden transfers refused and journaled, uploads work"
 
 as alice supportgrant revoke --user jdoe
 as alice supportgrant grant jdoe --export
@@ -367,6 +378,9 @@ transfer scp -O "${SSHO[@]}" 127.0.0.1:/home/jdoe/data.txt "$T/got.scpO"
 [[ $RC == 0 ]] && cmp -s /home/jdoe/data.txt "$T/got.scpO" || fail "with export: scp -O works"
 transfer rsync -e "$RSYNC_E" 127.0.0.1:/home/jdoe/data.txt "$T/got.rsync"
 [[ $RC == 0 ]] && cmp -s /home/jdoe/data.txt "$T/got.rsync" || fail "with export: rsync from the host works"
+rm -f "$T/got.sftp"
+transfer sftp "${SSHO[@]}" -s '/usr/lib/openssh/sftp-server;' -b "$T/get.batch" 127.0.0.1
+[[ $RC == 0 ]] && cmp -s /home/jdoe/data.txt "$T/got.sftp" || fail "with export: sftp -s 'sftp-server;' works"
 login jdoe -- 'echo "export=$SUPPORTGRANT_EXPORT"'
 [[ $RC == 0 && $OUT == export=yes ]] || fail "with export: the session says so"
 ok "with export: sftp, scp, scp -O and rsync downloads work"

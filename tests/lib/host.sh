@@ -130,6 +130,7 @@ Match Group onoffice-staff
     AuthenticationMethods publickey,keyboard-interactive:pam
     KbdInteractiveAuthentication yes
     ForceCommand /usr/bin/supportgrant gate
+    DisableForwarding yes
 EOF
     awk '
         /^@include common-auth/ {

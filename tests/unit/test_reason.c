@@ -202,6 +202,49 @@ static void test_no_content(void **state)
         assert_string_equal(out, "é");
 }
 
+/* Unicode spaces and invisible format characters say nothing, like ASCII spaces: ten of them
+ * are not a ten-character reason. */
+static void test_unicode_spaces_are_no_content(void **state)
+{
+        static const char *const blanks[] = {
+                "\xc2\xa0",     /* U+00A0 NO-BREAK SPACE */
+                "\xc2\xad",     /* U+00AD SOFT HYPHEN */
+                "\xe1\x9a\x80", /* U+1680 OGHAM SPACE MARK */
+                "\xe1\xa0\x8e", /* U+180E MONGOLIAN VOWEL SEPARATOR */
+                "\xe2\x80\x80", /* U+2000 EN QUAD */
+                "\xe2\x80\x8a", /* U+200A HAIR SPACE */
+                "\xe2\x80\x8b", /* U+200B ZERO WIDTH SPACE */
+                "\xe2\x80\x8c", /* U+200C ZERO WIDTH NON-JOINER */
+                "\xe2\x80\x8d", /* U+200D ZERO WIDTH JOINER */
+                "\xe2\x80\xaf", /* U+202F NARROW NO-BREAK SPACE */
+                "\xe2\x81\x9f", /* U+205F MEDIUM MATHEMATICAL SPACE */
+                "\xe2\x81\xa0", /* U+2060 WORD JOINER */
+                "\xe2\x81\xa4", /* U+2064 INVISIBLE PLUS */
+                "\xe2\x81\xaf", /* U+206F NOMINAL DIGIT SHAPES */
+                "\xe3\x80\x80", /* U+3000 IDEOGRAPHIC SPACE */
+                "\xe3\x85\xa4", /* U+3164 HANGUL FILLER */
+                "\xef\xbb\xbf", /* U+FEFF ZERO WIDTH NO-BREAK SPACE (BOM) */
+        };
+        char buf[64];
+
+        for (size_t i = 0; i < sizeof(blanks) / sizeof(blanks[0]); i++) {
+                buf[0] = 0;
+                for (int k = 0; k < 10; k++)
+                        strcat(buf, blanks[i]);
+                assert_int_equal(reason_verdict(buf, 10), SG_TEXT_NO_CONTENT);
+                /* Mixed with ASCII punctuation: still nothing said. */
+                snprintf(buf, sizeof(buf), "..%s..%s..%s..", blanks[i], blanks[i], blanks[i]);
+                assert_int_equal(reason_verdict(buf, 1), SG_TEXT_NO_CONTENT);
+                /* With a word they are ordinary spaces. */
+                snprintf(buf, sizeof(buf), "disk%sfull%son db01", blanks[i], blanks[i]);
+                assert_int_equal(reason_verdict(buf, 10), SG_TEXT_OK);
+        }
+
+        /* Neighbours that still count: U+1681 OGHAM LETTER BEITH, U+3001 IDEOGRAPHIC COMMA. */
+        assert_int_equal(reason_verdict("\xe1\x9a\x81", 1), SG_TEXT_OK);
+        assert_int_equal(reason_verdict("\xe3\x80\x81", 1), SG_TEXT_OK);
+}
+
 static void test_empty(void **state)
 {
         assert_int_equal(reason_verdict("", 10), SG_TEXT_EMPTY);
@@ -309,6 +352,7 @@ int main(void)
                 cmocka_unit_test(test_bidi_controls),
                 cmocka_unit_test(test_invalid_utf8),
                 cmocka_unit_test(test_no_content),
+                cmocka_unit_test(test_unicode_spaces_are_no_content),
                 cmocka_unit_test(test_empty),
                 cmocka_unit_test(test_text_min_zero_allows_empty),
                 cmocka_unit_test(test_order_of_problems),
