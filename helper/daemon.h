@@ -25,6 +25,7 @@
 #define DAEMON_SWEEP_USEC        (30ULL * 1000000) /* safety net behind the expiry timer */
 #define DAEMON_PRUNE_USEC        (6ULL * 3600 * 1000000)
 #define DAEMON_KILL_GRACE_USEC   (1ULL * 1000000) /* SIGTERM/SIGHUP, then SIGKILL */
+#define DAEMON_KILL_PASSES       10               /* SIGKILL sweeps over /proc per uid */
 #define DAEMON_MAX_SESSIONS      4096             /* open sessions looked at per sweep */
 
 struct conn;
