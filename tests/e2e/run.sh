@@ -345,6 +345,25 @@ pgrep -u alice -f 'sleep 1003' >/dev/null || fail "detached: alice's (customer) 
 pkill -u alice -f 'sleep 1003' || true
 ok "a staff process detached before a normal logout ends within ${took}s of the revocation (journaled); a customer's stays"
 
+# ==== 11c. a login whose pid start time was not recorded: that pid is never signalled =======
+# Without the start time the daemon cannot tell whether the pid still is the session's process
+# or was since given to another one (here root's). The session ends by the uid-wide kill alone.
+as alice supportgrant --json grant jdoe
+G=$(grant_id "$OUT")
+sleep 1004 </dev/null >/dev/null 2>&1 &
+ROOT_PID=$!
+sqlite3 -cmd '.timeout 5000' "$SG_DB" "INSERT INTO logins (user, time, outcome, reason, service, rhost, pid, pid_start, grant_ids)
+    VALUES ('jdoe', strftime('%s','now'), 'accepted', 'start time unknown', 'sshd', '127.0.0.1', $ROOT_PID, 0, '$G')"
+as alice supportgrant revoke "$G"
+[[ $RC == 0 ]] || fail "alice revokes grant $G"
+sg_wait_for 5 login_end_is jdoe terminated || { OUT=$(last_login jdoe); fail "pid_start 0: the open login row ends 'terminated'"; }
+sleep 1.5 # past the daemon's SIGKILL grace period
+kill -KILL "$ROOT_PID" 2>/dev/null || true
+rc=0
+wait "$ROOT_PID" || rc=$?
+[[ $rc == 137 ]] || fail "pid_start 0: root's process on the recorded pid was not signalled (it ended with $rc, not by the test's SIGKILL)"
+ok "a login without a recorded start time is terminated without signalling its pid"
+
 # ==== 12. export control (supportgrant gate) ==================================================
 mapfile -t SSHO < <(sg_ssh_opts jdoe)
 RSYNC_E=$(sg_ssh_command jdoe)
