@@ -60,8 +60,9 @@ int sg_proc_start_time(pid_t pid, uint64_t *ret)
         return 0;
 }
 
-/* Whether any of the uids on /proc/PID/status's "Uid:" line (real, effective, saved, fs) is uid. */
-static int process_has_uid(pid_t pid, uid_t uid)
+/* The uids on /proc/PID/status's "Uid:" line (real, effective, saved, fs). 0 when the
+ * process is a zombie: it has nothing left to signal and is only waiting to be reaped. */
+static int process_uids(pid_t pid, uid_t ret[static 4])
 {
         char buf[4096], *line;
         int r;
@@ -69,6 +70,9 @@ static int process_has_uid(pid_t pid, uid_t uid)
         r = read_proc_file(pid, "status", buf, sizeof(buf));
         if (r < 0)
                 return r;
+        line = strstr(buf, "\nState:");
+        if (line && line[strspn(line + 7, " \t") + 7] == 'Z')
+                return 0;
         line = strstr(buf, "\nUid:");
         if (!line)
                 return -EIO;
@@ -79,41 +83,117 @@ static int process_has_uid(pid_t pid, uid_t uid)
 
                 errno = 0;
                 v = strtoul(line, &end, 10);
-                if (errno != 0 || end == line)
+                if (errno != 0 || end == line || v > UINT32_MAX)
                         return -EIO;
-                if (v == uid)
-                        return 1;
+                ret[i] = (uid_t)v;
                 line = end;
         }
-        return 0;
+        return 4;
 }
 
-int sg_proc_signal_uid(uid_t uid, int sig)
+/* Calls f for every other live process, with its four uids, until f returns non-zero. */
+static int for_each_process(int (*f)(pid_t pid, const uid_t uids[static 4], void *userdata),
+                            void *userdata)
 {
         _cleanup_(closedirp) DIR *d = NULL;
         struct dirent *de;
-        int count = 0;
 
-        /* Never root's processes: that would be the whole machine. */
-        if (uid == 0)
-                return -EPERM;
         d = opendir("/proc");
         if (!d)
                 return -errno;
         while ((de = readdir(d))) {
+                uid_t uids[4];
                 char *end;
                 long pid;
+                int r;
 
                 errno = 0;
                 pid = strtol(de->d_name, &end, 10);
                 if (errno != 0 || *end != 0 || pid <= 1 || pid == getpid())
                         continue;
-                if (process_has_uid((pid_t)pid, uid) <= 0)
+                if (process_uids((pid_t)pid, uids) <= 0)
                         continue;
-                if (kill((pid_t)pid, sig) >= 0)
-                        count++;
+                r = f((pid_t)pid, uids, userdata);
+                if (r != 0)
+                        return r;
         }
-        return count;
+        return 0;
+}
+
+struct signal_uid {
+        uid_t uid;
+        int sig;
+        int count;
+};
+
+static int signal_if_uid(pid_t pid, const uid_t uids[static 4], void *userdata)
+{
+        struct signal_uid *su = userdata;
+
+        for (int i = 0; i < 4; i++)
+                if (uids[i] == su->uid) {
+                        if (kill(pid, su->sig) >= 0)
+                                su->count++;
+                        break;
+                }
+        return 0;
+}
+
+int sg_proc_signal_uid(uid_t uid, int sig)
+{
+        struct signal_uid su = {.uid = uid, .sig = sig};
+        int r;
+
+        /* Never root's processes: that would be the whole machine. */
+        if (uid == 0)
+                return -EPERM;
+        r = for_each_process(signal_if_uid, &su);
+        return r < 0 ? r : su.count;
+}
+
+struct uid_set {
+        uid_t *items;
+        size_t n, size;
+};
+
+static int add_uids(pid_t pid, const uid_t uids[static 4], void *userdata)
+{
+        struct uid_set *set = userdata;
+
+        for (int i = 0; i < 4; i++) {
+                bool seen = uids[i] == 0;
+
+                for (size_t j = 0; j < set->n && !seen; j++)
+                        seen = set->items[j] == uids[i];
+                if (seen)
+                        continue;
+                if (set->n == set->size) {
+                        size_t nsize = set->size ? set->size * 2 : 64;
+                        uid_t *n = reallocarray(set->items, nsize, sizeof(*n));
+
+                        if (!n)
+                                return -ENOMEM;
+                        set->items = n;
+                        set->size = nsize;
+                }
+                set->items[set->n++] = uids[i];
+        }
+        return 0;
+}
+
+int sg_proc_uids(uid_t **ret, size_t *ret_n)
+{
+        struct uid_set set = {};
+        int r;
+
+        r = for_each_process(add_uids, &set);
+        if (r < 0) {
+                free(set.items);
+                return r;
+        }
+        *ret = set.items;
+        *ret_n = set.n;
+        return 0;
 }
 
 int sg_random_bytes(void *buf, size_t n)

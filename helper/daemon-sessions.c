@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <syslog.h>
+#include <time.h>
 
 #include "daemon.h"
 #include "journal.h"
@@ -57,11 +58,26 @@ static bool session_process_alive(const struct sg_login *l)
         return l->pid_start == 0 || start == l->pid_start;
 }
 
-static void kill_later(struct daemon *d, uid_t uid)
+/* Whether l->pid may be signalled: only when its start time was recorded and still matches,
+ * else the pid may since have been given to a process that is none of ours. A session
+ * without it is ended through the uid-wide kill alone. */
+static bool session_process_signallable(const struct sg_login *l)
+{
+        return l->pid_start != 0 && session_process_alive(l);
+}
+
+static bool kill_pending(const struct daemon *d, uid_t uid)
 {
         for (size_t i = 0; i < d->n_kill_uids; i++)
                 if (d->kill_uids[i] == uid)
-                        return;
+                        return true;
+        return false;
+}
+
+static void kill_later(struct daemon *d, uid_t uid)
+{
+        if (kill_pending(d, uid))
+                return;
         if (d->n_kill_uids < ELEMENTSOF(d->kill_uids))
                 d->kill_uids[d->n_kill_uids++] = uid;
         (void)sd_event_source_set_time_relative(d->kill_timer, DAEMON_KILL_GRACE_USEC);
@@ -117,13 +133,74 @@ static void terminate(struct daemon *d, sg_store *s, const struct sg_login *l,
         /* The process that opened the session (sshd's [priv] monitor, su, login) closes the
          * connection on SIGTERM; what the staff member started may survive it (non-pty
          * sessions, nohup), so every process of the account goes too. */
-        if (session_process_alive(l))
+        if (session_process_signallable(l))
                 (void)kill(l->pid, SIGTERM);
         if (id->uid != 0) {
                 (void)sg_proc_signal_uid(id->uid, SIGHUP);
                 (void)sg_proc_signal_uid(id->uid, SIGTERM);
                 (void)sg_proc_signal_uid(id->uid, SIGCONT);
                 kill_later(d, id->uid);
+        }
+}
+
+/* Processes of a staff account not covered any more, on no open login row: started detached
+ * (setsid, nohup, a double fork) in a session that was then closed normally. */
+static void terminate_strays(struct daemon *d, const struct sg_identity *id, const char *why)
+{
+        struct sg_event_fields f = {.export = -1};
+        char msg[SG_NAME_MAX + 256];
+        int n, r;
+
+        n = sg_proc_signal_uid(id->uid, SIGHUP); /* the count before any is gone */
+        (void)sg_proc_signal_uid(id->uid, SIGTERM);
+        (void)sg_proc_signal_uid(id->uid, SIGCONT);
+        kill_later(d, id->uid);
+
+        f.user = id->user;
+        (void)snprintf(msg, sizeof(msg),
+                       "Support session of %s terminated: process outlived its session "
+                       "(%d processes), access ended (%s)",
+                       id->user, n < 0 ? 0 : n, why);
+        r = sg_journal_event(SG_EVENT_SESSION_TERMINATED, LOG_NOTICE, &f, msg);
+        if (r < 0)
+                log_error("cannot write to the journal: %s", strerror(-r));
+        log_notice("%s", msg);
+}
+
+/* Every staff account with processes on this host must be covered, open login row or not. */
+static void sweep_strays(struct daemon *d, sg_store *s, const char *why)
+{
+        _cleanup_free_ uid_t *uids = NULL;
+        size_t n = 0;
+        int r;
+
+        r = sg_proc_uids(&uids, &n);
+        if (r < 0) {
+                log_error("cannot list the processes: %s", strerror(-r));
+                return;
+        }
+        for (size_t i = 0; i < n; i++) {
+                char name[SG_NAME_MAX];
+                struct sg_identity id;
+
+                /* Never root, never system accounts (below login.defs UID_MIN), and none
+                 * already being ended (terminate() above included). */
+                if (uids[i] == 0 || uids[i] < d->uid_min || kill_pending(d, uids[i]))
+                        continue;
+                /* A uid without an account, or one that cannot be looked up, is not known
+                 * to be staff: left alone. */
+                if (sg_identity_lookup_uid(&d->cfg, uids[i], &id) < 0 || !id.is_staff)
+                        continue;
+                memcpy(name, id.user, sizeof(name)); /* user_covered() refills id */
+                r = user_covered(d, s, name, &id);
+                if (r < 0) {
+                        log_error("cannot tell whether %s is still covered: %s", name,
+                                  strerror(-r));
+                        continue;
+                }
+                if (r > 0 || !id.is_staff || id.uid != uids[i])
+                        continue;
+                terminate_strays(d, &id, why);
         }
 }
 
@@ -170,6 +247,8 @@ int sessions_sweep(struct daemon *d, const char *why)
                 if (r == 0)
                         terminate(d, s, l, &id, why);
         }
+        if (d->cfg.terminate_sessions)
+                sweep_strays(d, s, why);
         return 0;
 }
 
@@ -196,10 +275,21 @@ static int on_kill_timer(sd_event_source *es, uint64_t usec, void *userdata)
                         if (r > 0)
                                 continue;
                 }
-                r = sg_proc_signal_uid(d->kill_uids[i], SIGKILL);
-                if (r > 0)
+                /* Again until none is left, so that one forking as fast as it can is
+                 * not missed by a single pass through /proc; bounded, the periodic sweep
+                 * comes back for what is left. */
+                for (int pass = 0; pass < DAEMON_KILL_PASSES; pass++) {
+                        r = sg_proc_signal_uid(d->kill_uids[i], SIGKILL);
+                        if (r <= 0)
+                                break;
                         log_info("killed %d remaining processes of uid %u", r,
                                  (unsigned)d->kill_uids[i]);
+                        /* Time for the killed to become zombies, which are not counted. */
+                        (void)nanosleep(&(struct timespec){.tv_nsec = 5 * 1000000}, NULL);
+                }
+                if (r > 0)
+                        log_warning("processes of uid %u still there after %d passes of SIGKILL",
+                                    (unsigned)d->kill_uids[i], DAEMON_KILL_PASSES);
         }
         return 0;
 }

@@ -30,6 +30,7 @@
 /* How far ahead of ours the clock of the machine that made an activation code may be. */
 #define DAEMON_CODE_CLOCK_SKEW 300
 #define DAEMON_KILL_GRACE_USEC (1ULL * 1000000) /* SIGTERM/SIGHUP, then SIGKILL */
+#define DAEMON_KILL_PASSES     10               /* SIGKILL sweeps over /proc per uid */
 #define DAEMON_MAX_SESSIONS    4096             /* open sessions looked at per sweep */
 
 struct conn;

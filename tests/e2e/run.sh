@@ -93,6 +93,7 @@ prompts() { grep -c 'Reason for this login' "$SG_LAST_PROMPTS" || true; }
 # The newest login rows of USER, as the customer sees them.
 last_login() { sg_as alice supportgrant --json logins --user "$1" --limit 1 | jq -c '.[0]'; }
 login_field() { sg_as alice supportgrant --json logins --user "$1" --limit 1 | jq -r ".[0].$2"; }
+login_end_is() { [ "$(login_field "$1" end)" = "$2" ]; } # for sg_wait_for: evaluated each time
 
 # journal_count MATCH...: how many entries match (journalctl field matches, ANDed).
 journal_count() { sg_journal "$@" | grep -c . || true; }
@@ -139,7 +140,7 @@ row=$(last_login jdoe)
 [[ $(jq -r .outcome <<<"$row") == accepted && $(jq -r .reason <<<"$row") == "$REASON" &&
     $(jq -r .service <<<"$row") == sshd && $(jq -r .rhost <<<"$row") == 127.0.0.1 &&
     $(jq -c .grant_ids <<<"$row") == "[$G_JDOE]" ]] || { OUT=$row; fail "the login row holds the reason verbatim"; }
-sg_wait_for 5 test "$(login_field jdoe end)" = closed || fail "the login row is closed after logout"
+sg_wait_for 5 login_end_is jdoe closed || fail "the login row is closed after logout"
 LID=$(jq -r .id <<<"$row")
 [[ $(journal_count SUPPORTGRANT_EVENT=login-accepted "SUPPORTGRANT_REASON=$REASON" SUPPORTGRANT_USER=jdoe \
     "SUPPORTGRANT_LOGIN_ID=$LID" SUPPORTGRANT_RHOST=127.0.0.1 SUPPORTGRANT_EXPORT=no \
@@ -317,6 +318,51 @@ session_alive jdoe || fail "without the daemon nothing ends the session"
 sg_daemon_start
 assert_cut jdoe 5 "daemon restart"
 ok "a restarted daemon ends the open sessions whose access ended meanwhile"
+
+# ==== 11b. a process detached before a normal logout ends with the access ==================
+# setsid + closed fds: the session closes normally (end = closed), the process lives on with
+# no open login row. Revoking must still end it; a customer's detached process stays.
+outlived() { sg_journal SUPPORTGRANT_EVENT=session-terminated SUPPORTGRANT_USER=jdoe MESSAGE_ID=aca3919ce5e44fb49a28f36d324a681e | grep -c 'process outlived its session' || true; }
+outlived_is() { [ "$(outlived)" = "$1" ]; }
+as alice supportgrant --json grant jdoe
+G=$(grant_id "$OUT")
+login jdoe -- 'setsid sleep 1002 </dev/null >/dev/null 2>&1 & echo detached'
+[[ $RC == 0 && $OUT == detached ]] || fail "jdoe starts a detached process and logs out"
+sg_wait_for 5 login_end_is jdoe closed || { OUT=$(last_login jdoe); fail "jdoe's login row ends 'closed'"; }
+pgrep -u jdoe -f 'sleep 1002' >/dev/null || fail "jdoe's detached process outlives the logout"
+sg_as alice setsid sleep 1003 </dev/null >/dev/null 2>&1 &
+sg_wait_for 5 pgrep -u alice -f 'sleep 1003' >/dev/null || fail "alice's detached process runs"
+before=$(outlived)
+t0=$SECONDS
+as alice supportgrant revoke "$G"
+[[ $RC == 0 ]] || fail "alice revokes grant $G"
+sg_wait_for 5 sh -c '! pgrep -u jdoe >/dev/null' || { OUT=$(ps -o pid,user,stat,args -u jdoe); fail "detached: no process of jdoe remains 5 s after the revocation"; }
+took=$((SECONDS - t0))
+sg_wait_for 3 outlived_is $((before + 1)) ||
+    { OUT=$(sg_journal SUPPORTGRANT_USER=jdoe | jq -r .MESSAGE); fail "detached: the journal has one session-terminated entry saying the process outlived its session"; }
+[[ $(login_field jdoe end) == closed ]] || fail "detached: the closed login row stays closed"
+pgrep -u alice -f 'sleep 1003' >/dev/null || fail "detached: alice's (customer) detached process is untouched"
+pkill -u alice -f 'sleep 1003' || true
+ok "a staff process detached before a normal logout ends within ${took}s of the revocation (journaled); a customer's stays"
+
+# ==== 11c. a login whose pid start time was not recorded: that pid is never signalled =======
+# Without the start time the daemon cannot tell whether the pid still is the session's process
+# or was since given to another one (here root's). The session ends by the uid-wide kill alone.
+as alice supportgrant --json grant jdoe
+G=$(grant_id "$OUT")
+sleep 1004 </dev/null >/dev/null 2>&1 &
+ROOT_PID=$!
+sqlite3 -cmd '.timeout 5000' "$SG_DB" "INSERT INTO logins (user, time, outcome, reason, service, rhost, pid, pid_start, grant_ids)
+    VALUES ('jdoe', strftime('%s','now'), 'accepted', 'start time unknown', 'sshd', '127.0.0.1', $ROOT_PID, 0, '$G')"
+as alice supportgrant revoke "$G"
+[[ $RC == 0 ]] || fail "alice revokes grant $G"
+sg_wait_for 5 login_end_is jdoe terminated || { OUT=$(last_login jdoe); fail "pid_start 0: the open login row ends 'terminated'"; }
+sleep 1.5 # past the daemon's SIGKILL grace period
+kill -KILL "$ROOT_PID" 2>/dev/null || true
+rc=0
+wait "$ROOT_PID" 2>/dev/null || rc=$?
+[[ $rc == 137 ]] || fail "pid_start 0: root's process on the recorded pid was not signalled (it ended with $rc, not by the test's SIGKILL)"
+ok "a login without a recorded start time is terminated without signalling its pid"
 
 # ==== 12. export control (supportgrant gate) ==================================================
 mapfile -t SSHO < <(sg_ssh_opts jdoe)
