@@ -42,6 +42,7 @@ struct access {
         bool staff;   /* the daemon says the caller is a staff account */
         bool covered; /* a grant covers it now */
         bool export;  /* and one of them allows export */
+        bool known;   /* the daemon resolved the caller to the same account we are */
 };
 
 static bool token_is_program(const char *token, const char *name)
@@ -175,7 +176,7 @@ names_only:
  * used: a later pam_env user_readenv=1 or the user's own ~/.ssh/environment can set it, and
  * the daemon also knows about grants made or revoked since the login. Whatever goes wrong
  * leaves a->asked false, which means no export. */
-static void ask_daemon(struct cli *cli, struct access *a)
+static void ask_daemon(struct cli *cli, const struct passwd *pw, struct access *a)
 {
         _cleanup_(sg_varlink_client_freep) sg_varlink_client *c = NULL;
         _cleanup_(json_object_putp) json_object *reply = NULL;
@@ -194,6 +195,9 @@ static void ask_daemon(struct cli *cli, struct access *a)
         a->staff = cli_json_bool(p, "staff");
         a->covered = cli_json_bool(p, "covered");
         a->export = cli_json_bool(p, "export");
+        /* A daemon that could not look the caller up (NSS failing) says "uid 1234" and
+         * "not staff": that must not read as "not ours to restrict". */
+        a->known = streq(strempty(cli_json_string(p, "user")), pw->pw_name);
 }
 
 static const char *request_name(enum request r)
@@ -305,8 +309,8 @@ int cli_cmd_gate(struct cli *cli)
 
         /* File transfer: only what the daemon says now counts. An account the daemon does
          * not take for staff is not ours to restrict (the Match block may be wider). */
-        ask_daemon(cli, &a);
-        export = a.asked && (!a.staff || (a.covered && a.export));
+        ask_daemon(cli, pw, &a);
+        export = a.asked && a.known && (!a.staff || (a.covered && a.export));
         if (what == REQUEST_SFTP) {
                 if (!export)
                         fprintf(stderr,

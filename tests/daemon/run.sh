@@ -319,6 +319,22 @@ t "a uid unknown to NSS: grant exits 77, says it has no user name" \
 as_uid 54321 status
 t "a uid unknown to NSS: status says it may not activate, without a command that cannot work" \
     '[[ $RC == 0 && $OUT == "You may not activate support access (your uid has no user name on this host)." ]]'
+# The gate trusts the daemon's view of the caller: when the daemon cannot name it (here the
+# gate's own NSS, through nss_wrapper, knows a "ghost" the daemon's does not), a download is
+# refused rather than waved through as "not staff".
+printf 'ghost:x:54321:54321::/:/bin/sh\n' >"$T/ghost.passwd"
+printf 'ghost:x:54321:\n' >"$T/ghost.group"
+WHO="uid 54321 (ghost)" CMD="supportgrant gate (scp -f)"
+set +e
+setpriv --reuid=54321 --regid=54321 --clear-groups -- env LD_PRELOAD=libnss_wrapper.so \
+    NSS_WRAPPER_PASSWD="$T/ghost.passwd" NSS_WRAPPER_GROUP="$T/ghost.group" \
+    ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0" \
+    SSH_ORIGINAL_COMMAND="scp -f /etc/hostname" "$SG" gate >"$T/stdout" 2>"$T/stderr" </dev/null
+RC=$?
+set -e
+OUT=$(cat "$T/stdout") ERR=$(cat "$T/stderr")
+t "gate: a caller the daemon cannot name gets no export (scp -f refused)" \
+    '[[ $RC == 1 && $ERR == *"data export is not allowed for ghost"* && -z $OUT ]]'
 as root rights revoke svc --json
 t "rights revoke --json: the user's right as it now stands" \
     '[[ $RC == 0 && $(j "[.user,.uid,.holds,.source,.changed_by] | map(tostring) | join(\" \")") == "svc $(id -u svc) false revoked root" ]]'
