@@ -721,7 +721,7 @@ as jdoe request --json
 reuse_code=$(j .code)
 as alice activate "$reuse_code" --yes
 as alice revoke --user jdoe
-sqlite3 "$DB" "PRAGMA busy_timeout = 5000; UPDATE used_codes SET created = created - 9 * 86400 WHERE used_by = 'alice' AND created >= $(date +%s) - 60"
+sqlite3 "$DB" "PRAGMA busy_timeout = 5000; UPDATE used_codes SET created = created - 9 * 86400 WHERE used_by = 'alice' AND created >= $(date +%s) - 60" >/dev/null
 stop_daemon
 start_daemon
 write_conf 'code_validity = 30d
