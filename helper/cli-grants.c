@@ -7,6 +7,7 @@
 #include "names.h"
 #include "period.h"
 #include "reason.h"
+#include "staff.h"
 #include "timeutil.h"
 
 int cli_check_name(const struct cli *cli, const char *what, const char *name)
@@ -243,6 +244,50 @@ static int revoke_params(const struct cli *cli, json_object **ret)
         return 0;
 }
 
+/* After "revoke --user jdoe": a department grant may still let jdoe in. Say so, rather than
+ * let the customer believe the access is over. Best effort: silent when anything fails. */
+static void note_department_coverage(struct cli *cli, const char *user)
+{
+        _cleanup_(json_object_putp) json_object *reply = NULL;
+        const char *deps[SG_MAX_DEPARTMENTS];
+        json_object *rparams, *grants;
+        struct sg_identity id;
+        size_t n_deps;
+
+        if (sg_identity_lookup(&cli->config, user, &id) < 0 || !id.is_staff)
+                return;
+        sg_identity_departments(&id, deps, &n_deps);
+        if (n_deps == 0)
+                return;
+        if (cli_call(cli, SG_VARLINK_INTERFACE ".List", NULL, &reply, &rparams) < 0 ||
+            !json_object_object_get_ex(rparams, "grants", &grants) ||
+            !json_object_is_type(grants, json_type_array))
+                return;
+        for (size_t i = 0; i < json_object_array_length(grants); i++) {
+                json_object *g = json_object_array_get_idx(grants, i);
+                const char *kind = cli_json_string(g, "kind"),
+                           *target = cli_json_string(g, "target");
+                char until[SG_TIME_HUMAN_MAX + 64];
+                int64_t gid = 0;
+
+                if (!kind || !target || !streq(kind, "department"))
+                        continue;
+                for (size_t j = 0; j < n_deps; j++) {
+                        if (!streq(deps[j], target))
+                                continue;
+                        (void)cli_json_int64(g, "id", &gid);
+                        cli_format_expiry(cli, cli_json_string(g, "expires_at"), false, until,
+                                          sizeof(until));
+                        printf("Note: %s is still covered by grant %" PRId64
+                               " for department %s (%s%s). To end that too: supportgrant revoke "
+                               "--department %s\n",
+                               user, gid, target,
+                               cli_json_string(g, "expires_at") ? "until " : "permanent",
+                               cli_json_string(g, "expires_at") ? until : "", target);
+                }
+        }
+}
+
 int cli_cmd_revoke(struct cli *cli)
 {
         _cleanup_(json_object_putp) json_object *params = NULL, *reply = NULL;
@@ -275,6 +320,8 @@ int cli_cmd_revoke(struct cli *cli)
         }
         if (n == 0) {
                 printf("No active grants matched.\n");
+                if (cli->user)
+                        note_department_coverage(cli, cli->user);
                 return 0;
         }
         for (size_t i = 0; i < n; i++) {
@@ -290,6 +337,8 @@ int cli_cmd_revoke(struct cli *cli)
                        target, expires ? "valid until " : "permanent", expires ? until : "",
                        cli_json_bool(g, "export") ? "allowed" : "not allowed");
         }
+        if (cli->user)
+                note_department_coverage(cli, cli->user);
         return 0;
 }
 

@@ -417,6 +417,17 @@ as alice revoke
 t "revoke without a selector: exit 2" '[[ $RC == 2 && $ERR == *"exactly one of"* ]]'
 as alice revoke 1 --all
 t "revoke ID --all: exit 2" '[[ $RC == 2 ]]'
+as alice grant mdev --period 1h
+as alice grant --department development --period 2h --json
+dev2=$(j .id)
+as alice revoke --user mdev
+t "revoke --user while a department grant still covers him: says so, and how to end that too" \
+    '[[ $RC == 0 && $OUT == "Revoked grant "*" for mdev "* &&
+       $OUT == *"Note: mdev is still covered by grant $dev2 for department development (until "*"). To end that too: supportgrant revoke --department development" ]]'
+as alice revoke --department development
+as alice revoke --user mdev
+t "revoke --user with nothing left covering him: no note" \
+    '[[ $RC == 0 && $OUT == "No active grants matched." ]]'
 as jdoe status
 t "staff with a permanent grant and a 2h one with export: permanent, export until the 2h end" \
     '[[ $RC == 0 && ( $OUT == "Your support access is permanent (export: yes until $(local_time "$jdoe_export_exp"))." ||
