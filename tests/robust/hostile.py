@@ -276,8 +276,19 @@ def attack(path, phase):
     elif phase == "noread":
         # Streams nobody reads, and pipelined calls whose replies nobody reads.
         for i in range(N_SLOW):
-            s = connect(path)
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            # A connection the daemon refused (this uid still at its cap from the flood phase,
+            # being closed) is tried again, as any client would.
+            for _ in range(50):
+                s = connect(path)
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                try:
+                    s.sendall(b'{"method":"io.supportgrant.Ping"}\0')
+                    if s.recv(64):
+                        break
+                except OSError:
+                    pass
+                s.close()
+                time.sleep(0.1)
             if i % 2 == 0:
                 s.sendall(b'{"method":"io.supportgrant.Logins","more":true}\0')
             else:
@@ -334,6 +345,16 @@ class Monitor(threading.Thread):
                 if not ok:
                     self.failures.append(why)
             time.sleep(0.1)
+
+
+def listen_backlog(path):
+    """Connections waiting in the listening socket's queue (ss: Recv-Q)."""
+    out = subprocess.run(["ss", "-xlH", "src", path], capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) >= 3 and f[2].isdigit():
+            return int(f[2])
+    return 0
 
 
 def socket_fds(pid):
@@ -418,6 +439,12 @@ def main():
         p.stdin.write("\n")
         p.stdin.flush()
         out, _ = p.communicate(timeout=60)
+        # The next phase starts from a quiet daemon: connections of this one that were still
+        # queued or being closed would count against the attacker's per-uid cap.
+        deadline = time.monotonic() + 10
+        while ((socket_fds(args.pid) > 8 or listen_backlog(args.socket) > 0)
+               and time.monotonic() < deadline):
+            time.sleep(0.1)
         with mon.lock:
             lat, calls, fails, rss = mon.max_latency, mon.calls, list(mon.failures), mon.max_rss
         overall_max = max(overall_max, rss)
