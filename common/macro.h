@@ -67,6 +67,26 @@ static inline void fclosep(FILE **f)
                         func(*p);               \
         }
 
+/* Room for element n of a growing array: doubles it (starting at 'first') when full. 0 or
+ * -ENOMEM, which leaves the array as it was. Use through GROW(). */
+static inline int sg_grow(void **items, size_t *size, size_t n, size_t elem, size_t first)
+{
+        size_t nsize;
+        void *p;
+
+        if (n < *size)
+                return 0;
+        nsize = *size ? *size * 2 : first;
+        p = reallocarray(*items, nsize, elem);
+        if (!p)
+                return -ENOMEM;
+        *items = p;
+        *size = nsize;
+        return 0;
+}
+#define GROW(items, size, n, first) \
+        sg_grow((void **)&(items), &(size), (n), sizeof(*(items)), (first))
+
 /* Copy a string into a fixed buffer; -ENAMETOOLONG if it does not fit (nothing is truncated
  * silently: a truncated user name or path would be a different one). */
 static inline int strcpy_checked(char *dst, size_t size, const char *src)

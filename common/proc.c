@@ -167,15 +167,8 @@ static int add_uids(pid_t pid, const uid_t uids[static 4], void *userdata)
                         seen = set->items[j] == uids[i];
                 if (seen)
                         continue;
-                if (set->n == set->size) {
-                        size_t nsize = set->size ? set->size * 2 : 64;
-                        uid_t *n = reallocarray(set->items, nsize, sizeof(*n));
-
-                        if (!n)
-                                return -ENOMEM;
-                        set->items = n;
-                        set->size = nsize;
-                }
+                if (GROW(set->items, set->size, set->n, 64) < 0)
+                        return -ENOMEM;
                 set->items[set->n++] = uids[i];
         }
         return 0;

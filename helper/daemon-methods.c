@@ -412,15 +412,8 @@ static int append_grant(const struct sg_grant *g, void *userdata)
 {
         struct grant_list *l = userdata;
 
-        if (l->n == l->size) {
-                size_t nsize = l->size ? l->size * 2 : 16;
-                struct sg_grant *n = reallocarray(l->items, nsize, sizeof(*n));
-
-                if (!n)
-                        return -ENOMEM;
-                l->items = n;
-                l->size = nsize;
-        }
+        if (GROW(l->items, l->size, l->n, 16) < 0)
+                return -ENOMEM;
         l->items[l->n++] = *g;
         return 0;
 }
@@ -999,15 +992,8 @@ static int collect_right(const struct sg_right_entry *e, void *userdata)
 {
         struct rights_collect *rc = userdata;
 
-        if (rc->n == rc->size) {
-                size_t nsize = rc->size ? rc->size * 2 : 16;
-                struct sg_right_entry *n = reallocarray(rc->entries, nsize, sizeof(*n));
-
-                if (!n)
-                        return -ENOMEM;
-                rc->entries = n;
-                rc->size = nsize;
-        }
+        if (GROW(rc->entries, rc->size, rc->n, 16) < 0)
+                return -ENOMEM;
         rc->entries[rc->n++] = *e;
         return 0;
 }

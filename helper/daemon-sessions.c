@@ -28,15 +28,8 @@ static int collect_session(const struct sg_login *l, void *userdata)
 
         if (sl->n >= DAEMON_MAX_SESSIONS)
                 return 0;
-        if (sl->n == sl->size) {
-                size_t nsize = sl->size ? sl->size * 2 : 16;
-                struct sg_login *n = reallocarray(sl->items, nsize, sizeof(*n));
-
-                if (!n)
-                        return -ENOMEM;
-                sl->items = n;
-                sl->size = nsize;
-        }
+        if (GROW(sl->items, sl->size, sl->n, 16) < 0)
+                return -ENOMEM;
         sl->items[sl->n++] = *l;
         return 0;
 }
