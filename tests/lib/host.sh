@@ -329,6 +329,24 @@ sg_host_setup() {
 }
 
 # The host's own files that a test must never change; run outside the sandbox.
+# sg_run_private_untouched ARGS...: sg_run_private, with the host's fingerprint taken before
+# and after. Returns the inner run's status; if the host changed, prints the difference, sets
+# SG_HOST_CHANGED=1 and returns 1 whatever the inner run said.
+sg_run_private_untouched() {
+    local before after rc=0
+    SG_HOST_CHANGED=0
+    before=$(sg_host_fingerprint)
+    sg_run_private "$@" || rc=$?
+    after=$(sg_host_fingerprint)
+    if [ "$before" != "$after" ]; then
+        SG_HOST_CHANGED=1
+        echo "the host changed:"
+        diff <(echo "$before") <(echo "$after") || true
+        return 1
+    fi
+    return "$rc"
+}
+
 sg_host_fingerprint() {
     local f
     for f in /etc/passwd /etc/group /etc/shadow /etc/gshadow /etc/security/supportgrant.conf; do
