@@ -52,19 +52,18 @@ CONF=/etc/security/supportgrant.conf
 mkdir -p /etc/security
 # The installed configuration path: the CLI finds the socket there without options, as on a
 # real host.
+# terminate_sessions = no: this suite runs the CLI as staff accounts without a grant, whose
+# processes the daemon would otherwise end at any sweep (tests/README.md); ending sessions is
+# the e2e suite's subject.
 write_conf() {
-    printf 'database = %s\nsocket = %s\n%s' "$DB" "$SOCK" "${1:-}" >"$CONF"
+    printf 'database = %s\nsocket = %s\nterminate_sessions = no\n%s' "$DB" "$SOCK" "${1:-}" >"$CONF"
     chmod 0644 "$CONF"
 }
 write_conf
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}:abort_on_error=0
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-# The test users run a copy in the sandbox: the build directory may sit where they cannot
-# reach it (a clone under /root).
-mkdir -p "$T/bin"
-install -m 0755 "$B/supportgrant" "$T/bin/supportgrant"
-SG=$T/bin/supportgrant
+SG=$(sg_user_copy "$B/supportgrant") # the test users cannot reach a checkout under /root
 
 DAEMON=
 start_daemon() {

@@ -32,7 +32,7 @@ show() {
     local who=$1
     shift
     printf '%s%s$ %s%s\n' "$CYAN" "$who" "$(quoted "$@")" "$RESET"
-    if [ "$who" = root ]; then "$@"; else sg_as "$who" "$@"; fi 2>&1 | sed 's/^/    /'
+    if [ "$who" = root ]; then "$@"; else sg_as_staff "$who" "$@"; fi 2>&1 | sed 's/^/    /'
     return "${PIPESTATUS[0]}"
 }
 
@@ -91,7 +91,7 @@ staff_login jdoe "Ticket 4711: the nightly backup fails, checking cron" 'support
 heading "4. Access by activation code"
 say "mdev (development) is not covered. He makes a code on his own machine, no daemon needed, and mails it to the customer:"
 show mdev supportgrant request --period 2h --note "database migration"
-CODE=$(sg_as mdev supportgrant request --period 2h --note "database migration" | grep -o 'SG1-[A-Za-z0-9-]*' | head -n 1)
+CODE=$(sg_as_staff mdev supportgrant request --period 2h --note "database migration" | grep -o 'SG1-[A-Za-z0-9-]*' | head -n 1)
 say "(A fresh code for the next step, as the first one is on the screen.) The customer redeems it:"
 show alice supportgrant activate "$CODE" --yes
 staff_login mdev "Migrating the customer database to v12" 'id -un'

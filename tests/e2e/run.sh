@@ -74,10 +74,11 @@ login() {
     ERR=$(cat "$T/err")
 }
 
-# as USER CMD...: the CLI (or anything) as USER; sets RC, OUT, ERR.
+# as USER CMD...: the CLI (or anything) as USER; sets RC, OUT, ERR. Staff without a grant may be
+# ended by the daemon meanwhile: sg_as_staff runs the command again then.
 as() {
     RC=0
-    sg_as "$@" >"$T/out" 2>"$T/err" </dev/null || RC=$?
+    sg_as_staff "$@" >"$T/out" 2>"$T/err" </dev/null || RC=$?
     OUT=$(cat "$T/out")
     ERR=$(cat "$T/err")
 }

@@ -75,6 +75,31 @@ sg_as() {
     setpriv --reuid="$u" --regid="$u" --init-groups --reset-env -- "$@"
 }
 
+# sg_as_staff USER CMD...: CMD as USER, where USER may be a staff account without a grant. The
+# daemon ends every process of such an account at any sweep (periodic, after a revocation or an
+# expiry: SPEC §7), so CMD may die under the test's feet (tests/README.md). When it died of
+# SIGHUP, SIGTERM or SIGKILL and the journal says the daemon ended USER's processes just then, it
+# runs again (at most 3 times); any other outcome is CMD's own. Output as CMD's; stdin is read
+# by the first run only.
+sg_as_staff() {
+    local u=$1 try before rc=0
+    shift
+    for try in 1 2 3; do
+        before=$(sg_ended_count "$u")
+        rc=0
+        sg_as "$u" "$@" >"$SG_WORK/as_staff.out" 2>"$SG_WORK/as_staff.err" || rc=$?
+        case $rc in 129 | 137 | 143) ;; *) break ;; esac
+        sg_wait_for 3 sg_ended_since "$u" "$before" || break
+        sg_log "note: the daemon ended $u's '$*' (no access: SPEC §7); run $((try + 1))"
+        sleep 2 # past the daemon's SIGKILL one second after SIGHUP/SIGTERM (supportgrantd(8))
+    done
+    cat "$SG_WORK/as_staff.out"
+    cat "$SG_WORK/as_staff.err" >&2
+    return "$rc"
+}
+sg_ended_count() { sg_journal SUPPORTGRANT_EVENT=session-terminated "SUPPORTGRANT_USER=$1" | grep -c . || true; }
+sg_ended_since() { [ "$(sg_ended_count "$1")" -gt "$2" ]; }
+
 # --- the daemon ------------------------------------------------------------------------
 
 # SG_DAEMON_WRAPPER: a command the daemon runs under (the package test limits its capabilities

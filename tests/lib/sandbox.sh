@@ -85,6 +85,17 @@ sg_journal() {
     env -u LD_PRELOAD journalctl -D /run/log/journal -o json --no-pager "$@" 2>/dev/null
 }
 
+# sg_user_copy FILE: a copy of the built program FILE that every user may run, under the
+# sandbox's own 0755 work directory; prints its path. Tests run programs as other users from
+# there, never from the build directory: a checkout may sit where only root can enter (/root,
+# a mktemp -d directory).
+sg_user_copy() {
+    mkdir -p "$SG_WORK/bin"
+    chmod 0755 "$SG_WORK/bin"
+    install -m 0755 "$1" "$SG_WORK/bin/" || sg_die "cannot copy $1 for the test users"
+    echo "$SG_WORK/bin/$(basename "$1")"
+}
+
 # sg_wait_for SECONDS CMD...: polls CMD every 50 ms until it succeeds.
 sg_wait_for() {
     local deadline=$((SECONDS + $1))

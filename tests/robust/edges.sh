@@ -123,7 +123,7 @@ check "clock back: once its expiry is past by the current clock, sam is denied" 
 # host's wall-clock time, whatever TZ the customer's shell has.
 for p in today 1m; do
     rc=0
-    out=$(TZ=Pacific/Kiritimati runuser -u alice -- "$B/supportgrant" grant jdoe --period "$p" \
+    out=$(TZ=Pacific/Kiritimati runuser -u alice -- "$SG" grant jdoe --period "$p" \
         --json 2>&1) || rc=$?
     want=$(/usr/bin/python3 "$HERE/expiry.py" "$p" Europe/Berlin <<<"$out") || true
     set -- $want

@@ -48,6 +48,7 @@ SOCK=/run/supportgrant/socket
 T=$SG_WORK/robust
 mkdir -p "$T" /etc/security /run/supportgrant
 chmod 0755 "$T"
+SG=$(sg_user_copy "$B/supportgrant") # the test users cannot reach a checkout under /root
 
 groupadd onoffice-staff
 groupadd onoffice-support
@@ -126,7 +127,7 @@ cli() {
     local u=$1
     shift
     rc=0
-    out=$(runuser -u "$u" -- "$B/supportgrant" "$@" 2>&1) || rc=$?
+    out=$(runuser -u "$u" -- "$SG" "$@" 2>&1) || rc=$?
 }
 
 # pamtester is not built with the sanitizers; a sanitized module needs their runtimes first.
@@ -423,12 +424,13 @@ start_daemon
 (
     for i in $(seq 1 400); do
         if [ $((i % 3)) = 0 ]; then
-            code=$(runuser -u jdoe -- "$B/supportgrant" request --json --note "stream $i" |
+            # jdoe holds the 1h grants of the two rounds before (tests/README.md rule 1).
+            code=$(runuser -u jdoe -- "$SG" request --json --note "stream $i" |
                 python3 -c 'import json,sys; print(json.load(sys.stdin)["code"])' 2>/dev/null)
-            o=$(runuser -u alice -- "$B/supportgrant" activate "$code" --yes --json 2>/dev/null) ||
+            o=$(runuser -u alice -- "$SG" activate "$code" --yes --json 2>/dev/null) ||
                 continue
         else
-            o=$(runuser -u alice -- "$B/supportgrant" grant jdoe --json --note "stream $i" \
+            o=$(runuser -u alice -- "$SG" grant jdoe --json --note "stream $i" \
                 2>/dev/null) || continue
         fi
         id=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])' <<<"$o" 2>/dev/null)
@@ -490,7 +492,7 @@ sqlite3 "$DB" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WH
 # root reads the RSS; mallory, an unprivileged local user, is the attacker.
 rc=0
 /usr/bin/python3 "$HERE/hostile.py" --socket "$SOCK" --pid "$DAEMON" --attacker mallory \
-    --cli "$B/supportgrant" --as alice || rc=$?
+    --cli "$SG" --as alice || rc=$?
 check "hostile clients (see above)" test "$rc" = 0
 check "hostile clients: the daemon is still the same process" kill -0 "$DAEMON"
 
