@@ -491,7 +491,8 @@ sqlite3 "$DB" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WH
     { cat "$T/sql.err"; fail "could not add login rows"; }
 # root reads the RSS; mallory, an unprivileged local user, is the attacker.
 rc=0
-/usr/bin/python3 "$HERE/hostile.py" --socket "$SOCK" --pid "$DAEMON" --attacker mallory \
+# It runs itself again as the attacker: from a copy that mallory can read.
+/usr/bin/python3 "$(sg_user_copy "$HERE/hostile.py")" --socket "$SOCK" --pid "$DAEMON" --attacker mallory \
     --cli "$SG" --as alice || rc=$?
 check "hostile clients (see above)" test "$rc" = 0
 check "hostile clients: the daemon is still the same process" kill -0 "$DAEMON"
