@@ -133,7 +133,15 @@ $(B)/tests/pam/%: $(B)/tests/pam/%.o $(TESTLIB_OBJ) $(COMMON_LIB)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka -lpam
 
-tests-build: $(TARGETS) $(UNIT_BIN) $(PAM_TEST_BIN)
+# The directory stand-in (tests/nss): loaded by sshd and pamtester, so never sanitized.
+NSS_TEST_LIB := $(B)/tests/nss/libnss_sgdir.so.2
+$(NSS_TEST_LIB): tests/nss/nss_sgdir.c
+	@mkdir -p $(@D)
+	$(call say,LD,$@)
+	$(Q)$(CC) -std=gnu11 -g -O2 $(WARNINGS) -fPIC -fvisibility=hidden -D_GNU_SOURCE -shared \
+		-Wl,-soname,libnss_sgdir.so.2 -o $@ $<
+
+tests-build: $(TARGETS) $(UNIT_BIN) $(PAM_TEST_BIN) $(NSS_TEST_LIB)
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done

@@ -81,6 +81,27 @@ static const struct {
             "CREATE INDEX logins_by_user ON logins (user, time, id);"
             "CREATE INDEX logins_open ON logins (id) "
             "  WHERE outcome = 'accepted' AND ended_at IS NULL;"},
+        /* What "staff unknown" needs (SPEC §2): every account the host has known as staff, kept
+         * past the retention by triggers in the writes that show it (a staff login row, a
+         * grant for a user), and the gid the staff group had when it last resolved. */
+        {3, "CREATE TABLE known_staff ("
+            "  user TEXT PRIMARY KEY,"
+            "  since INTEGER NOT NULL"
+            ") WITHOUT ROWID;"
+            "INSERT OR IGNORE INTO known_staff SELECT user, min(time) FROM logins GROUP BY user;"
+            "INSERT OR IGNORE INTO known_staff SELECT target, min(granted_at) FROM grants"
+            "  WHERE kind = 'user' GROUP BY target;"
+            "CREATE TRIGGER known_staff_by_login AFTER INSERT ON logins BEGIN"
+            "  INSERT OR IGNORE INTO known_staff VALUES (NEW.user, NEW.time);"
+            "END;"
+            "CREATE TRIGGER known_staff_by_grant AFTER INSERT ON grants WHEN NEW.kind = 'user'"
+            "  BEGIN INSERT OR IGNORE INTO known_staff VALUES (NEW.target, NEW.granted_at);"
+            "END;"
+            "CREATE TABLE staff_groups ("
+            "  name TEXT PRIMARY KEY,"
+            "  gid INTEGER NOT NULL,"
+            "  seen_at INTEGER NOT NULL"
+            ") WITHOUT ROWID;"},
 };
 
 _Static_assert(ELEMENTSOF(migrations) == SG_STORE_SCHEMA_VERSION,
@@ -1079,6 +1100,59 @@ int sg_store_right_get(sg_store *s, const char *user, enum sg_right *ret)
                 return store_fail(s, rc);
         *ret = sqlite3_column_int(st, 0) ? SG_RIGHT_GRANTED : SG_RIGHT_REVOKED;
         return 0;
+}
+
+int sg_store_staff_known(sg_store *s, const char *user)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r, rc;
+
+        r = prepare(s, "SELECT 1 FROM known_staff WHERE user = ?", &st);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, user);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+                return 1;
+        return rc == SQLITE_DONE ? 0 : store_fail(s, rc);
+}
+
+int sg_store_staff_gid_get(sg_store *s, const char *group, gid_t *ret)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r, rc;
+
+        r = prepare(s, "SELECT gid FROM staff_groups WHERE name = ?", &st);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, group);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+                return -ENOENT;
+        if (rc != SQLITE_ROW)
+                return store_fail(s, rc);
+        *ret = (gid_t)sqlite3_column_int64(st, 0);
+        return 0;
+}
+
+int sg_store_staff_gid_set(sg_store *s, const char *group, gid_t gid, time_t when)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        gid_t have;
+        int r;
+
+        /* Written only when it changed: the daemon calls this at every sweep. */
+        if (sg_store_staff_gid_get(s, group, &have) >= 0 && have == gid)
+                return 0;
+        r = prepare(s, "INSERT OR REPLACE INTO staff_groups (name, gid, seen_at) VALUES (?, ?, ?)",
+                    &st);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, group);
+        sqlite3_bind_int64(st, 2, gid);
+        sqlite3_bind_int64(st, 3, when);
+        r = step_done(s, st);
+        return r < 0 ? r : 1;
 }
 
 int sg_store_right_set(sg_store *s, const char *user, enum sg_right right, time_t when,

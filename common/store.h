@@ -23,7 +23,7 @@
 #include "period.h"
 #include "reason.h"
 
-#define SG_STORE_SCHEMA_VERSION  2
+#define SG_STORE_SCHEMA_VERSION  3
 #define SG_STORE_BUSY_TIMEOUT_MS 2000
 #define SG_MAX_COVER             32  /* grant ids recorded per login */
 #define SG_TOKEN_LEN             32  /* hex characters of a login token */
@@ -191,6 +191,13 @@ int sg_store_token_new(sg_store *s, const char *user, const char *reason, time_t
  * -ENOENT when unknown, used, expired or of another user. */
 int sg_store_token_get(sg_store *s, const char *token, const char *user, time_t now, bool consume,
                        char *reason, size_t reason_size);
+
+/* Staff unknown (SPEC §2). Whether the host has ever known the account as staff (a login row
+ * or a user grant named it, whatever was pruned since): 1 or 0. The gid staff_group had when it
+ * last resolved: -ENOENT when none was recorded. _set writes only a change (returns 1 then). */
+int sg_store_staff_known(sg_store *s, const char *user);
+int sg_store_staff_gid_get(sg_store *s, const char *group, gid_t *ret);
+int sg_store_staff_gid_set(sg_store *s, const char *group, gid_t gid, time_t when);
 
 /* Rights */
 int sg_store_right_get(sg_store *s, const char *user, enum sg_right *ret);

@@ -156,6 +156,21 @@ static int get_name(struct conn *c, json_object *params, const char *key, const 
 
 /* ---- callers ----------------------------------------------------------------------------- */
 
+/* Staff unknown (SPEC §2): what the database remembers decides; when it cannot, the account
+ * stays unknown and the caller fails closed. */
+static void settle_staff(struct daemon *d, struct sg_identity *id)
+{
+        _cleanup_(store_closep) sg_store *s = NULL;
+        int r;
+
+        r = daemon_open_store(d, &s);
+        if (r >= 0)
+                r = sg_staff_settle(s, &d->cfg, id);
+        if (r < 0)
+                log_error("cannot tell whether %s is staff (staff group unknown): %s", id->user,
+                          strerror(-r));
+}
+
 static int resolve_caller(struct conn *c, struct caller *ret)
 {
         struct daemon *d = c->d;
@@ -169,9 +184,12 @@ static int resolve_caller(struct conn *c, struct caller *ret)
         ret->authz.right = SG_RIGHT_DEFAULT;
 
         r = sg_identity_lookup_uid(&d->cfg, c->cred.uid, &ret->id);
+        if (r >= 0 && ret->id.staff == SG_STAFF_UNKNOWN)
+                settle_staff(d, &ret->id);
         if (r >= 0) {
                 ret->authz.known = true;
-                ret->authz.is_staff = ret->id.is_staff;
+                /* Staff unknown counts as staff here: it may only ask for its own status. */
+                ret->authz.is_staff = ret->id.staff != SG_STAFF_NO;
                 memcpy(ret->name, ret->id.user, sizeof(ret->name));
         } else {
                 /* Unknown to NSS, or NSS failing: such a caller holds nothing. */
@@ -247,6 +265,16 @@ static int check_target(struct conn *c, enum sg_grant_kind kind, const char *tar
                                           json_object_new_string(target),
                                           "there is no user %s on this host", target);
                         return -ENOENT;
+                }
+                if (r >= 0 && id.staff == SG_STAFF_UNKNOWN)
+                        settle_staff(d, &id);
+                if (r >= 0 && id.staff == SG_STAFF_UNKNOWN) {
+                        (void)conn_errorf(c, ERR("NotStaff"), "user",
+                                          json_object_new_string(target),
+                                          "cannot tell whether %s is a staff account: group %s "
+                                          "does not resolve right now (see the system log)",
+                                          target, d->cfg.staff_group);
+                        return -EAGAIN;
                 }
                 if (r >= 0 && !id.is_staff) {
                         (void)conn_errorf(c, ERR("NotStaff"), "user",

@@ -90,6 +90,13 @@ static int user_covered(struct daemon *d, sg_store *s, const char *user, struct 
                 return 0; /* the account is gone: nothing covers it */
         if (r < 0)
                 return r;
+        if (ret_id->staff == SG_STAFF_UNKNOWN) {
+                r = sg_staff_settle(s, &d->cfg, ret_id);
+                if (r < 0)
+                        return r;
+        }
+        if (ret_id->staff == SG_STAFF_UNKNOWN)
+                return 0; /* staff unknown: denied at login, so ended here (SPEC §2) */
         if (!ret_id->is_staff)
                 return 1; /* no longer staff: not ours to end */
         sg_identity_departments(ret_id, deps, &n);
@@ -182,7 +189,11 @@ static void sweep_strays(struct daemon *d, sg_store *s, const char *why)
                         continue;
                 /* A uid without an account, or one that cannot be looked up, is not known
                  * to be staff: left alone. */
-                if (sg_identity_lookup_uid(&d->cfg, uids[i], &id) < 0 || !id.is_staff)
+                if (sg_identity_lookup_uid(&d->cfg, uids[i], &id) < 0 || id.staff == SG_STAFF_NO)
+                        continue;
+                /* Staff unknown: only an account the host has known as staff is ended; the
+                 * other accounts a failing directory serves are not ours to judge. */
+                if (id.staff == SG_STAFF_UNKNOWN && sg_store_staff_known(s, id.user) <= 0)
                         continue;
                 memcpy(name, id.user, sizeof(name)); /* user_covered() refills id */
                 r = user_covered(d, s, name, &id);
@@ -191,10 +202,34 @@ static void sweep_strays(struct daemon *d, sg_store *s, const char *why)
                                   strerror(-r));
                         continue;
                 }
-                if (r > 0 || !id.is_staff || id.uid != uids[i])
+                if (r > 0 || id.staff == SG_STAFF_NO || id.uid != uids[i])
                         continue;
                 terminate_strays(d, &id, why);
         }
+}
+
+/* The gid the staff group has now, for when it stops resolving (SPEC §2 "staff unknown"). */
+static void remember_staff_gid(struct daemon *d, sg_store *s)
+{
+        gid_t gid;
+        int r;
+
+        r = sg_staff_group_gid(&d->cfg, &gid);
+        if (r < 0) {
+                if (!d->staff_group_lost)
+                        log_warning("group %s does not resolve (%s): staff are denied where "
+                                    "nothing else tells who they are (staff unknown)",
+                                    d->cfg.staff_group, r == -ENOENT ? "not found" : strerror(-r));
+                d->staff_group_lost = true;
+                return;
+        }
+        d->staff_group_lost = false;
+        r = sg_store_staff_gid_set(s, d->cfg.staff_group, gid, time(NULL));
+        if (r < 0)
+                log_error("cannot record the gid of group %s: %s", d->cfg.staff_group,
+                          sg_store_errmsg(s));
+        else if (r > 0)
+                log_info("group %s has gid %u", d->cfg.staff_group, (unsigned)gid);
 }
 
 int sessions_sweep(struct daemon *d, const char *why)
@@ -207,6 +242,7 @@ int sessions_sweep(struct daemon *d, const char *why)
         r = daemon_open_store(d, &s);
         if (r < 0)
                 return r;
+        remember_staff_gid(d, s);
         r = sg_store_open_sessions(s, collect_session, &sl);
         if (r < 0) {
                 log_error("cannot read open sessions: %s", sg_store_errmsg(s));

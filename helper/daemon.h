@@ -66,7 +66,8 @@ struct daemon {
         uid_t kill_uids[64]; /* staff uids to SIGKILL when the grace period is over */
         size_t n_kill_uids;
 
-        sg_store *keeper; /* idle connection held open, see daemon_keep_store() */
+        bool staff_group_lost; /* staff_group did not resolve at the last sweep (logged once) */
+        sg_store *keeper;      /* idle connection held open, see daemon_keep_store() */
 };
 
 struct conn {

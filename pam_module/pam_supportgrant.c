@@ -149,8 +149,36 @@ static bool staff_by_some_reading(struct ctx *c)
 enum setup_result {
         SETUP_STAFF,
         SETUP_NOT_STAFF,
-        SETUP_ERROR, /* could not tell: deny */
+        SETUP_UNKNOWN, /* staff unknown (SPEC §2): deny with deny_unknown() */
+        SETUP_ERROR,   /* could not tell: deny */
 };
+
+static void store_closep(sg_store **s)
+{
+        sg_store_close(*s);
+}
+
+/* The staff group does not resolve (or one of the account's groups has no name because NSS
+ * failed): what the database remembers decides, or the account stays unknown. */
+static void settle_unknown(struct ctx *c)
+{
+        _cleanup_(store_closep) sg_store *s = NULL;
+        struct sg_error err = {};
+        int r;
+
+        if (c->id.uid != 0) {
+                r = sg_store_open(c->cfg.database, 0, &s, &err);
+                if (r < 0) {
+                        pam_syslog(c->pamh, LOG_ERR, "cannot open the supportgrant database: %s",
+                                   err.msg);
+                        return;
+                }
+        }
+        r = sg_staff_settle(s, &c->cfg, &c->id);
+        if (r < 0)
+                pam_syslog(c->pamh, LOG_ERR, "cannot tell whether %s was known as staff: %s",
+                           c->id.user, s ? sg_store_errmsg(s) : strerror(-r));
+}
 
 /* Parses arguments, finds the user and decides whether this module has any business with it.
  * Logs nothing about non-staff accounts. */
@@ -183,7 +211,9 @@ static enum setup_result setup(struct ctx *c, pam_handle_t *pamh, int flags, int
                 pam_syslog(pamh, LOG_WARNING,
                            "%s is staff by group %s, which the broken configuration may mean",
                            c->user, c->cfg.staff_group);
-        if (!c->id.is_staff) {
+        if (c->id.staff == SG_STAFF_UNKNOWN)
+                settle_unknown(c);
+        if (c->id.staff == SG_STAFF_NO) {
                 if (c->debug)
                         pam_syslog(pamh, LOG_DEBUG, "%s is not in %s: ignoring",
                                    sg_name_printable(c->user, name, sizeof(name)),
@@ -193,12 +223,7 @@ static enum setup_result setup(struct ctx *c, pam_handle_t *pamh, int flags, int
         c->service = get_item_string(pamh, PAM_SERVICE);
         c->rhost = get_item_string(pamh, PAM_RHOST);
         c->tty = get_item_string(pamh, PAM_TTY);
-        return SETUP_STAFF;
-}
-
-static void store_closep(sg_store **s)
-{
-        sg_store_close(*s);
+        return c->id.staff == SG_STAFF_YES ? SETUP_STAFF : SETUP_UNKNOWN;
 }
 
 /* Records a refusal everywhere it must show: the journal, the login overview (when the
@@ -281,6 +306,29 @@ static void deny_not_covered(struct ctx *c, sg_store *s)
                        "hour, or send them an activation code made with \"supportgrant request\".",
                        c->id.user, c->id.user);
         record_denial(c, s, NULL, "no active grant", text);
+}
+
+/* Staff unknown: nobody can tell whether the account is staff, so it is denied, and recorded
+ * in the login overview too when the host has known it as staff. */
+static void deny_unknown(struct ctx *c)
+{
+        _cleanup_(store_closep) sg_store *s = NULL;
+        struct sg_error err = {};
+        char text[1024];
+
+        pam_syslog(c->pamh, LOG_ERR,
+                   "cannot tell whether %s is a staff account: group %s does not resolve, or NSS "
+                   "fails for one of its groups (staff unknown); denying",
+                   c->id.user, c->cfg.staff_group);
+        if (sg_store_open(c->cfg.database, 0, &s, &err) >= 0 &&
+            sg_store_staff_known(s, c->id.user) <= 0)
+                s = (sg_store_close(s), NULL);
+        (void)snprintf(text, sizeof(text),
+                       "Access for %s cannot be checked on this host right now: the user "
+                       "directory does not tell whether it is a staff account, so the login is "
+                       "refused. The host administrator must look at the system log.",
+                       c->id.user);
+        record_denial(c, s, NULL, "staff unknown: the staff group does not resolve", text);
 }
 
 /* Looks up what covers the account now. 1: covered; 0: not (already recorded as denied);
@@ -415,6 +463,9 @@ _public_ int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const 
         switch (setup(&c, pamh, flags, argc, argv)) {
         case SETUP_NOT_STAFF:
                 return PAM_IGNORE;
+        case SETUP_UNKNOWN:
+                deny_unknown(&c);
+                return PAM_MAXTRIES;
         case SETUP_ERROR:
                 return PAM_MAXTRIES;
         case SETUP_STAFF:
@@ -446,6 +497,9 @@ _public_ int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const cha
         switch (setup(&c, pamh, flags, argc, argv)) {
         case SETUP_NOT_STAFF:
                 return PAM_IGNORE;
+        case SETUP_UNKNOWN:
+                deny_unknown(&c);
+                return PAM_PERM_DENIED;
         case SETUP_ERROR:
                 return PAM_PERM_DENIED;
         case SETUP_STAFF:
@@ -547,6 +601,9 @@ _public_ int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const 
         switch (setup(&c, pamh, flags, argc, argv)) {
         case SETUP_NOT_STAFF:
                 return PAM_IGNORE;
+        case SETUP_UNKNOWN:
+                deny_unknown(&c);
+                return PAM_SESSION_ERR;
         case SETUP_ERROR:
                 return PAM_SESSION_ERR;
         case SETUP_STAFF:
@@ -659,6 +716,7 @@ _public_ int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const
                 return PAM_IGNORE;
         case SETUP_ERROR:
                 return PAM_SESSION_ERR;
+        case SETUP_UNKNOWN: /* a session opened while it was known: record its end */
         case SETUP_STAFF:
                 break;
         }

@@ -27,6 +27,21 @@ useradd -m -g onoffice-staff sam   # staff through the primary group, no departm
 groupadd vendor-staff
 useradd -m -G vendor-staff vic      # staff only where staff_group = vendor-staff
 
+# A user directory after the local files (tests/nss/nss_sgdir.c), switched by the tests between
+# working and failing: dana and dora live only there; lena is local, but her staff group
+# dir-staff is the directory's; the directory also has a group onoffice-staff of its own, with
+# another gid than the local one (a local group shadowing the directory's: staff by name).
+useradd -m lena
+mkdir -p /run/sgdir
+printf 'dana:x:7001:7001:Directory staff:/nonexistent:/bin/sh\ndora:x:7002:7001:Directory staff:/nonexistent:/bin/sh\n' >/run/sgdir/passwd
+printf 'dir-staff:x:7000:dana,lena\ndir-users:x:7001:\nonoffice-staff:x:7100:dora\n' >/run/sgdir/group
+echo up >/run/sgdir/mode
+chmod 0644 /run/sgdir/*
+sed -i -e 's/^\(passwd\|group\):.*/& sgdir/' /etc/nsswitch.conf
+export LD_LIBRARY_PATH=$B/tests/nss${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+[ "$(id -un dana 2>/dev/null)" = dana ] && [ "$(getent group dir-staff | cut -d: -f3)" = 7000 ] ||
+    sg_die "the directory stand-in (libnss_sgdir) does not answer"
+
 T=$SG_WORK/pam
 mkdir -p "$T/etc" "$T/lib" "$T/run" "$T/pam.d"
 chmod 0755 "$T" "$T/etc"

@@ -941,6 +941,116 @@ static void session_rechecks_access(void **state)
         assert_int_equal(logins_of("jdoe").last.outcome, SG_LOGIN_DENIED);
 }
 
+/* ---- the directory (tests/nss/nss_sgdir.c) ------------------------------------------------ */
+
+static const char *const outages[] = {"notfound", "unavail-enoent", "unavail-eio", "tryagain"};
+
+static void directory_mode(const char *mode)
+{
+        write_file("/run/sgdir/mode", 0644, "%s\n", mode);
+}
+
+/* The directory's staff group dir-staff (dana: a directory account; lena: a local one). */
+static void directory_service(void)
+{
+        char c[PATH_MAX], args[PATH_MAX + 64];
+
+        write_conf("dir.conf", "staff_group = dir-staff", c, sizeof(c));
+        (void)snprintf(args, sizeof(args), "conf=%s", c);
+        write_service("sg-dir", args);
+        directory_mode("up");
+}
+
+/* Every phase ignores the account, and nothing is said to it. */
+static void unaffected(const char *user, const char *service)
+{
+        struct conv_script cs = {.cannot_prompt = true};
+        pam_handle_t *pamh = start(service, user, &cs);
+
+        assert_int_equal(pam_acct_mgmt(pamh, 0), PAM_SUCCESS);
+        assert_true(ignored());
+        assert_int_equal(pam_open_session(pamh, 0), PAM_SUCCESS);
+        assert_true(ignored());
+        assert_int_equal(pam_close_session(pamh, 0), PAM_SUCCESS);
+        assert_true(ignored());
+        assert_string_equal(cs.transcript, "");
+        finish(pamh, PAM_SUCCESS);
+}
+
+/* SPEC §2 "staff unknown": a directory that answers "not found" or fails lets no staff in;
+ * local customers and root never notice. */
+static void directory_outage_fails_closed(void **state)
+{
+        uint64_t since = now_usec();
+
+        directory_service();
+        /* Up: the positive twins. Without a grant staff are denied, with one they get in. */
+        assert_int_equal(login("dana", "sg-dir", false), PAM_PERM_DENIED);
+        assert_int_equal(login("lena", "sg-dir", false), PAM_PERM_DENIED);
+        unaffected("alice", "sg-dir");
+        grant_user("lena");
+        assert_int_equal(login("lena", "sg-dir", true), PAM_SUCCESS);
+        sql("DELETE FROM grants");
+
+        for (size_t i = 0; i < ELEMENTSOF(outages); i++) {
+                directory_mode(outages[i]);
+                assert_int_equal(login("dana", "sg-dir", false), PAM_PERM_DENIED);
+                /* lena is local, but the host knows her as staff. */
+                assert_int_equal(login("lena", "sg-dir", false), PAM_PERM_DENIED);
+                unaffected("alice", "sg-dir");
+                unaffected("root", "sg-dir");
+        }
+        /* With grants: in while the directory is up, out whenever it fails. */
+        grant_user("dana");
+        grant_user("lena");
+        directory_mode("up");
+        assert_int_equal(login("dana", "sg-dir", true), PAM_SUCCESS);
+        assert_int_equal(login("lena", "sg-dir", true), PAM_SUCCESS);
+        for (size_t i = 0; i < ELEMENTSOF(outages); i++) {
+                directory_mode(outages[i]);
+                assert_int_equal(login("dana", "sg-dir", true), PAM_PERM_DENIED);
+                assert_int_equal(login("lena", "sg-dir", true), PAM_PERM_DENIED);
+                assert_int_equal(logins_of("lena").last.outcome, SG_LOGIN_DENIED);
+                assert_non_null(strstr(logins_of("lena").last.detail, "staff unknown"));
+        }
+        directory_mode("up");
+        assert_int_equal(journal_find("login-denied", "SUPPORTGRANT_USER=dana", since).count,
+                         1 + 2 * (int)ELEMENTSOF(outages));
+        assert_int_equal(journal_find("login-denied", "SUPPORTGRANT_USER=alice", since).count, 0);
+}
+
+/* The staff group's name does not resolve, the account's gids do: the gid the group had when
+ * it last resolved proves staff (and only proves it). */
+static void last_staff_gid_decides(void **state)
+{
+        directory_service();
+        grant_user("dana");
+        directory_mode("names-down");
+        sql("DELETE FROM staff_groups");
+        assert_int_equal(login("dana", "sg-dir", false), PAM_PERM_DENIED); /* nothing known */
+        sql("INSERT INTO staff_groups VALUES ('dir-staff', 7099, 0)");
+        assert_int_equal(login("dana", "sg-dir", false), PAM_PERM_DENIED); /* another gid */
+        sql("UPDATE staff_groups SET gid = 7000");
+        assert_int_equal(login("dana", "sg-dir", true), PAM_SUCCESS); /* staff, covered */
+        sql("DELETE FROM grants");
+        assert_int_equal(login("dana", "sg-dir", false), PAM_PERM_DENIED); /* staff, not */
+        assert_string_equal(logins_of("dana").last.detail, "no active grant");
+        unaffected("alice", "sg-dir");
+        sql("DELETE FROM staff_groups");
+        directory_mode("up");
+}
+
+/* A local group onoffice-staff (another gid) must not hide the directory's from the module
+ * while sshd's Match Group, which goes by name, still sees it. */
+static void shadowing_local_group(void **state)
+{
+        directory_mode("up");
+        assert_int_equal(login("dora", "sg", false), PAM_PERM_DENIED);
+        grant_user("dora");
+        assert_int_equal(login("dora", "sg", true), PAM_SUCCESS);
+        unaffected("alice", "sg");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -964,6 +1074,9 @@ int main(void)
                 cmocka_unit_test_setup(refused_config_still_knows_staff, reset),
                 cmocka_unit_test_setup(session_needs_the_daemon, reset),
                 cmocka_unit_test_setup(session_rechecks_access, reset),
+                cmocka_unit_test_setup(directory_outage_fails_closed, reset),
+                cmocka_unit_test_setup(last_staff_gid_decides, reset),
+                cmocka_unit_test_setup(shadowing_local_group, reset),
         };
         char args[PATH_MAX + 64];
 

@@ -597,6 +597,56 @@ static void second_open_keeps_locks(void **state)
         (void)close(fd);
 }
 
+/* SPEC §2 "staff unknown": who the host has known as staff, from a version 2 database's rows
+ * (the upgrade) and from every later login row and user grant, whatever retention prunes. */
+static void known_staff_outlives_retention(void **state)
+{
+        struct sg_login l = {.outcome = SG_LOGIN_DENIED, .time = 1000};
+        sg_store *s = NULL;
+
+        assert_int_equal(sg_store_open_version(path, SG_STORE_CREATE, 2, &s, NULL), 0);
+        grant(s, SG_GRANT_USER, "old-grant", false, 100, 200);
+        grant(s, SG_GRANT_DEPARTMENT, "support", false, 100, 200);
+        (void)snprintf(l.user, sizeof(l.user), "old-login");
+        assert_int_equal(sg_store_login_add(s, &l), 0);
+        sg_store_close(s);
+
+        s = open_new();
+        assert_int_equal(sg_store_staff_known(s, "old-grant"), 1);
+        assert_int_equal(sg_store_staff_known(s, "old-login"), 1);
+        assert_int_equal(sg_store_staff_known(s, "support"), 0); /* a department, no user */
+        assert_int_equal(sg_store_staff_known(s, "alice"), 0);
+        grant(s, SG_GRANT_USER, "new-grant", false, 300, 400);
+        (void)snprintf(l.user, sizeof(l.user), "new-login");
+        l.time = 300;
+        assert_int_equal(sg_store_login_add(s, &l), 0);
+        assert_true(sg_store_prune(s, 10000, 10000, 10000) >= 4);
+        assert_int_equal(
+                raw_int("SELECT count(*) FROM grants") + raw_int("SELECT count(*) FROM logins"), 0);
+        assert_int_equal(sg_store_staff_known(s, "new-grant"), 1);
+        assert_int_equal(sg_store_staff_known(s, "new-login"), 1);
+        assert_int_equal(sg_store_staff_known(s, "old-login"), 1);
+        sg_store_close(s);
+}
+
+static void staff_group_gid(void **state)
+{
+        sg_store *s = open_new();
+        gid_t gid = 0;
+
+        assert_int_equal(sg_store_staff_gid_get(s, "onoffice-staff", &gid), -ENOENT);
+        assert_int_equal(sg_store_staff_gid_set(s, "onoffice-staff", 5000, 100), 1);
+        assert_int_equal(sg_store_staff_gid_set(s, "onoffice-staff", 5000, 200), 0); /* no change */
+        assert_int_equal(sg_store_staff_gid_get(s, "onoffice-staff", &gid), 0);
+        assert_int_equal(gid, 5000);
+        assert_int_equal(raw_int("SELECT seen_at FROM staff_groups"), 100);
+        assert_int_equal(sg_store_staff_gid_set(s, "onoffice-staff", 5001, 300), 1);
+        assert_int_equal(sg_store_staff_gid_get(s, "onoffice-staff", &gid), 0);
+        assert_int_equal(gid, 5001);
+        assert_int_equal(sg_store_staff_gid_get(s, "vendor-staff", &gid), -ENOENT);
+        sg_store_close(s);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -614,6 +664,8 @@ int main(void)
                 cmocka_unit_test_setup(retention, new_db),
                 cmocka_unit_test_setup(transactions_roll_back, new_db),
                 cmocka_unit_test_setup(second_open_keeps_locks, new_db),
+                cmocka_unit_test_setup(known_staff_outlives_retention, new_db),
+                cmocka_unit_test_setup(staff_group_gid, new_db),
         };
 
         return cmocka_run_group_tests(tests, group_setup, group_teardown);
