@@ -427,6 +427,86 @@ login jdoe -- 'echo "export=$SUPPORTGRANT_EXPORT"'
 ok "with export: sftp, scp, scp -O and rsync downloads work"
 as alice supportgrant revoke --all
 
+# ==== staff in a user directory (SPEC §2): by name, and fail closed when it fails ===============
+# tests/nss/nss_sgdir.c stands in for sssd or nslcd, after the local files, in sshd, the daemon
+# and the CLI alike. dana and dora live only in the directory; alice is a local customer.
+install -m 0644 "$B/tests/nss/libnss_sgdir.so.2" "/usr/lib/$(gcc -print-multiarch)/" ||
+    fail "the directory stand-in is installed"
+mkdir -p /run/sgdir
+printf '%s\n' 'dana:*:7001:7001:Directory staff:/home/dana:/bin/bash' \
+    'dora:*:7002:7001:Directory staff:/home/dora:/bin/bash' >/run/sgdir/passwd
+# The directory's onoffice-staff has another gid than the local one: the shadowing case.
+printf '%s\n' 'dir-staff:x:7000:dana,jdoe' 'dir-users:x:7001:' 'onoffice-staff:x:7100:dora' >/run/sgdir/group
+echo up >/run/sgdir/mode
+chmod 0644 /run/sgdir/*
+sed -i -e 's/^\(passwd\|group\):.*/& sgdir/' /etc/nsswitch.conf
+directory() { echo "$1" >/run/sgdir/mode; }
+for u in dana dora alice; do
+    ssh-keygen -q -t ed25519 -N '' -C "$u@sg-test" -f "$SG_HOST_DIR/keys/$u"
+    install -d -m 0700 -o "$u" -g "$(id -g "$u")" "/home/$u" "/home/$u/.ssh"
+    install -m 0600 -o "$u" -g "$(id -g "$u")" "$SG_HOST_DIR/keys/$u.pub" "/home/$u/.ssh/authorized_keys"
+done
+sg_daemon_stop
+sg_daemon_start
+
+# A local group onoffice-staff must not hide the directory's from the module, while sshd's
+# Match Group, which goes by name, sees it: dora is staff.
+login dora -- 'id -un'
+[[ $RC == 255 && $ERR == *"Support access for dora is not activated"* ]] || fail "shadowing group: dora without a grant is refused"
+as alice supportgrant grant dora
+login dora -- 'id -un'
+[[ $RC == 0 && $OUT == dora && $(prompts) == 1 ]] || fail "shadowing group: dora with a grant logs in and gives a reason"
+as alice supportgrant revoke --all
+ok "a local onoffice-staff with another gid hides no directory staff (staff by name)"
+
+# The staff group only in the directory, as where it lives in LDAP.
+cp /etc/security/supportgrant.conf "$T/conf.orig"
+echo 'staff_group = dir-staff' >>/etc/security/supportgrant.conf
+sed -i 's/^Match Group onoffice-staff$/Match Group dir-staff/' /etc/ssh/sshd_config
+sg_daemon_reload
+sg_sshd_restart
+sg_wait_for 5 test "$(sqlite3 -cmd '.timeout 5000' "$SG_DB" "SELECT gid FROM staff_groups WHERE name = 'dir-staff'")" = 7000 ||
+    fail "the daemon records the gid of the staff group"
+login dana -- 'id -un'
+[[ $RC == 255 && $ERR == *"not activated"* ]] || fail "directory up: dana without a grant is refused"
+as alice supportgrant --json grant dana
+G=$(grant_id "$OUT")
+login dana -- 'id -un'
+[[ $RC == 0 && $OUT == dana ]] || fail "directory up: dana with a grant logs in (the positive twin)"
+login alice -- 'id -un'
+[[ $RC == 0 && $OUT == alice ]] || fail "directory up: alice logs in with her key"
+
+# A live session of dana ends when the directory stops answering for her groups.
+start_session dana
+directory notfound
+sg_daemon_reload
+assert_cut dana 10 "staff unknown"
+ok "directory up: staff by the directory's group; a live session ends when the directory fails"
+
+for mode in notfound unavail-enoent unavail-eio tryagain; do
+    directory "$mode"
+    login dana -- 'id -un'
+    [[ $RC == 255 && $OUT != dana && $ERR == *"cannot be checked on this host right now"* ]] ||
+        fail "directory $mode: dana (with a grant) is refused, and told why"
+    as alice supportgrant grant jdoe
+    login jdoe -- 'id -un'
+    [[ $RC == 255 && $OUT != jdoe ]] || fail "directory $mode: jdoe, local but known as staff, is refused"
+    as alice supportgrant revoke --user jdoe
+    login alice -- 'id -un'
+    [[ $RC == 0 && $OUT == alice ]] || fail "directory $mode: alice, a local customer, is unaffected"
+done
+[[ $(journal_count SUPPORTGRANT_EVENT=login-denied SUPPORTGRANT_USER=alice) == 0 ]] ||
+    fail "no denial was ever recorded for alice"
+directory up
+login dana -- 'id -un'
+[[ $RC == 0 && $OUT == dana ]] || fail "directory back: dana logs in again"
+as alice supportgrant revoke --all
+cp "$T/conf.orig" /etc/security/supportgrant.conf
+sed -i 's/^Match Group dir-staff$/Match Group onoffice-staff/' /etc/ssh/sshd_config
+sg_daemon_reload
+sg_sshd_restart
+ok "directory notfound, unavail-enoent, unavail-eio, tryagain: staff refused with or without a grant, customers unaffected"
+
 # ==== the daemon and sshd stayed healthy ======================================================
 sg_daemon_answers || fail "supportgrantd still answers"
 kill -0 "$SG_SSHD_PID" || fail "sshd still runs"

@@ -107,8 +107,8 @@ static enum nss_status find_pw(const char *name, uid_t uid, struct passwd *pw, c
         return st;
 }
 
-static enum nss_status find_gr(const char *name, gid_t gid, struct group *gr, char *buf,
-                               size_t len, int *errnop)
+static enum nss_status find_gr(const char *name, gid_t gid, struct group *gr, char *buf, size_t len,
+                               int *errnop)
 {
         char path[4096];
         struct group *res;

@@ -73,8 +73,9 @@ static void local_passwd_file(void **state)
         int fd = mkstemp(path);
 
         assert_true(fd >= 0);
-        assert_true(dprintf(fd, "root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n") >
-                    0);
+        assert_true(
+                dprintf(fd, "root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n") >
+                0);
         close(fd);
         assert_int_equal(sg_user_is_local(path, "alice"), 1);
         assert_int_equal(sg_user_is_local(path, "Alice"), 0);
