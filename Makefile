@@ -22,7 +22,6 @@ PAMDIR      ?= /usr/lib/$(MULTIARCH)/security
 SYSTEMDUNITDIR ?= /usr/lib/systemd/system
 CATALOGDIR  ?= /usr/lib/systemd/catalog
 TMPFILESDIR ?= /usr/lib/tmpfiles.d
-SYSUSERSDIR ?= /usr/lib/sysusers.d
 PAMCONFIGDIR ?= $(DATADIR)/pam-configs
 BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 
@@ -186,9 +185,9 @@ bench: deps
 
 # ---------------------------------------------------------------------------------------
 # install: the programs, the module and the configuration (kept if already there: it is the
-# administrator's), then what packaging/ holds: units, journal catalog, tmpfiles.d and
-# sysusers.d entries, the pam-auth-update profile, bash completion, man pages and the sshd
-# example. Installing does not enable anything: see README "Install from the .deb".
+# administrator's), then what packaging/ holds: units, journal catalog, tmpfiles.d entry,
+# the pam-auth-update profile, bash completion, man pages and the sshd example. No staff group:
+# that is the administrator's or the directory's (SPEC §2). Installing does not enable anything: see README "Install from the .deb".
 
 INSTALL ?= install
 
@@ -199,7 +198,7 @@ install: $(TARGETS)
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(PAMDIR) \
 		$(DESTDIR)$(SYSCONFDIR)/security $(DESTDIR)$(DOCDIR) $(DESTDIR)$(DOCDIR)/examples \
 		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(CATALOGDIR) $(DESTDIR)$(TMPFILESDIR) \
-		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(PAMCONFIGDIR) $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(PAMCONFIGDIR) $(DESTDIR)$(BASHCOMPDIR) \
 		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	$(INSTALL) -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/supportgrant
 	$(INSTALL) -m 0755 $(DAEMON) $(DESTDIR)$(SBINDIR)/supportgrantd
@@ -214,7 +213,6 @@ install: $(TARGETS)
 		$(DESTDIR)$(SYSTEMDUNITDIR)/
 	$(INSTALL) -m 0644 packaging/supportgrant.catalog $(DESTDIR)$(CATALOGDIR)/supportgrant.catalog
 	$(INSTALL) -m 0644 packaging/tmpfiles.conf $(DESTDIR)$(TMPFILESDIR)/supportgrant.conf
-	$(INSTALL) -m 0644 packaging/sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/supportgrant.conf
 	$(INSTALL) -m 0644 packaging/pam-configs/supportgrant $(DESTDIR)$(PAMCONFIGDIR)/supportgrant
 	$(INSTALL) -m 0644 packaging/bash-completion/supportgrant $(DESTDIR)$(BASHCOMPDIR)/supportgrant
 	$(INSTALL) -m 0644 packaging/sshd/supportgrant.conf \
@@ -229,7 +227,7 @@ uninstall:
 		$(DESTDIR)$(SYSTEMDUNITDIR)/supportgrant.socket \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/supportgrant.service \
 		$(DESTDIR)$(CATALOGDIR)/supportgrant.catalog $(DESTDIR)$(TMPFILESDIR)/supportgrant.conf \
-		$(DESTDIR)$(SYSUSERSDIR)/supportgrant.conf $(DESTDIR)$(PAMCONFIGDIR)/supportgrant \
+		$(DESTDIR)$(PAMCONFIGDIR)/supportgrant \
 		$(DESTDIR)$(BASHCOMPDIR)/supportgrant $(DESTDIR)$(MANDIR)/man1/supportgrant.1 \
 		$(DESTDIR)$(MANDIR)/man5/supportgrant.conf.5 $(DESTDIR)$(MANDIR)/man8/pam_supportgrant.8 \
 		$(DESTDIR)$(MANDIR)/man8/supportgrantd.8

@@ -42,7 +42,7 @@ sg_host_install() {
 }
 
 # sg_host_install_deb DEB: the package as an administrator installs it. Its maintainer scripts
-# run for real (sysusers makes the staff group, the profile is registered); nothing is started,
+# run for real (the profile is registered); nothing is started,
 # as there is no systemd here.
 sg_host_install_deb() {
     [ -f "$1" ] || sg_die "no package $1"
@@ -57,7 +57,7 @@ sg_host_install_deb() {
 }
 
 sg_host_users() {
-    # The package's sysusers.d file has already made the staff group.
+    # The staff group is the administrator's to make (the package makes none: SPEC §2).
     getent group onoffice-staff >/dev/null || groupadd onoffice-staff
     groupadd onoffice-support
     groupadd onoffice-development

@@ -101,7 +101,6 @@ files_ok() {
     mode_is /lib/systemd/system/supportgrant.service 644 root:root || r=1
     mode_is /usr/lib/systemd/catalog/supportgrant.catalog 644 root:root || r=1
     mode_is /usr/lib/tmpfiles.d/supportgrant.conf 644 root:root || r=1
-    mode_is /usr/lib/sysusers.d/supportgrant.conf 644 root:root || r=1
     mode_is /usr/share/pam-configs/supportgrant 644 root:root || r=1
     mode_is /usr/share/bash-completion/completions/supportgrant 644 root:root || r=1
     mode_is /usr/share/doc/supportgrant/examples/sshd_config.d-supportgrant.conf 644 root:root ||
@@ -124,7 +123,11 @@ check "the socket is enabled (sockets.target.wants)" \
     /lib/systemd/system/supportgrant.socket
 check "the service is not enabled on its own" \
     test -z "$(find /etc/systemd/system -name supportgrant.service)"
-check "sysusers made the staff group" sh -c 'getent -s files group onoffice-staff >/dev/null'
+# A local staff group made at install time would shadow the directory's where the staff group
+# lives in LDAP and the directory was unreachable then (SPEC §2): the package makes none.
+check "the package makes no local staff group and ships no sysusers.d entry" \
+    sh -c '! getent -s files group onoffice-staff >/dev/null && ! ls /usr/lib/sysusers.d/supportgrant* 2>/dev/null'
+groupadd onoffice-staff # as README "Configure" tells the administrator where no directory has it
 check "the programs run" \
     test "$(supportgrant --version)/$(supportgrantd --version)" = \
     "supportgrant $VERSION/supportgrantd $VERSION"
@@ -351,6 +354,7 @@ check "reinstall: one staff group" test "$(getent -s files group onoffice-staff 
 userdel -r jdoe 2>/dev/null
 userdel -r mdev 2>/dev/null
 groupdel onoffice-support
+groupdel onoffice-staff
 echo "== dpkg -r"
 dpkg -r supportgrant >"$DPKG_LOG" 2>&1 || { cat "$DPKG_LOG"; sg_die "dpkg -r failed"; }
 check "remove: common-* no longer mention pam_supportgrant" \
