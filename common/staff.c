@@ -206,13 +206,15 @@ int sg_staff_settle(sg_store *s, const struct sg_config *c, struct sg_identity *
 
         if (id->staff != SG_STAFF_UNKNOWN || id->uid == 0)
                 return (int)sg_staff_decide(id, NULL, true, false);
+        local = sg_user_is_local(NULL, id->user);
+        if (local < 0)
+                return local;
+        if (!s) /* no database yet: nobody was ever known as staff here */
+                return (int)sg_staff_decide(id, NULL, local, false);
         r = sg_store_staff_gid_get(s, c->staff_group, &last);
         if (r < 0 && r != -ENOENT)
                 return r;
         have_last = r >= 0;
-        local = sg_user_is_local(NULL, id->user);
-        if (local < 0)
-                return local;
         known = sg_store_staff_known(s, id->user);
         if (known < 0)
                 return known;

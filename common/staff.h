@@ -59,8 +59,9 @@ enum sg_staff sg_staff_decide(struct sg_identity *id, const gid_t *last_gid, boo
                               bool known);
 
 /* sg_staff_decide() with what the database knows (the staff group's last gid, whether the
- * account was known as staff) and /etc/passwd. Negative errno when either cannot be read: the
- * caller then cannot tell, and denies. */
+ * account was known as staff) and /etc/passwd. s NULL: there is no database yet, so nothing
+ * was ever known. Negative errno when either cannot be read: the caller then cannot tell, and
+ * denies. */
 typedef struct sg_store sg_store;
 int sg_staff_settle(sg_store *s, const struct sg_config *c, struct sg_identity *id);
 

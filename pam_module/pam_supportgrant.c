@@ -168,7 +168,8 @@ static void settle_unknown(struct ctx *c)
 
         if (c->id.uid != 0) {
                 r = sg_store_open(c->cfg.database, 0, &s, &err);
-                if (r < 0) {
+                /* No database at all (nothing was ever recorded): no one was known as staff. */
+                if (r < 0 && r != -ENOENT) {
                         pam_syslog(c->pamh, LOG_ERR, "cannot open the supportgrant database: %s",
                                    err.msg);
                         return;

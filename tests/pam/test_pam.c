@@ -1051,6 +1051,23 @@ static void shadowing_local_group(void **state)
         unaffected("alice", "sg");
 }
 
+/* A fresh host: no staff group made yet, no database yet. Local customers must not notice;
+ * accounts only a directory knows cannot be told from staff. */
+static void no_staff_group_yet(void **state)
+{
+        char c[PATH_MAX], args[PATH_MAX + 64];
+
+        write_conf("fresh.conf", "staff_group = no-such-group\ndatabase = /nonexistent/sg.db", c,
+                   sizeof(c));
+        (void)snprintf(args, sizeof(args), "conf=%s", c);
+        write_service("sg-fresh", args);
+        directory_mode("up");
+        unaffected("alice", "sg-fresh");
+        unaffected("lena", "sg-fresh");
+        unaffected("root", "sg-fresh");
+        assert_int_equal(login("dana", "sg-fresh", false), PAM_PERM_DENIED);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1077,6 +1094,7 @@ int main(void)
                 cmocka_unit_test_setup(directory_outage_fails_closed, reset),
                 cmocka_unit_test_setup(last_staff_gid_decides, reset),
                 cmocka_unit_test_setup(shadowing_local_group, reset),
+                cmocka_unit_test_setup(no_staff_group_yet, reset),
         };
         char args[PATH_MAX + 64];
 
