@@ -248,19 +248,42 @@ void sg_identity_departments(const struct sg_identity *id, const char **ret, siz
         *ret_n = id->n_departments;
 }
 
-int sg_department_exists(const struct sg_config *c, const char *name)
+int sg_user_canonical(const char *user, char *ret, uid_t *ret_uid)
 {
-        char group[SG_NAME_MAX + SG_PREFIX_MAX];
-        gid_t gid;
+        struct sg_identity id;
+        int r;
+
+        if (!sg_name_is_valid(user))
+                return -EINVAL;
+        r = lookup_passwd(user, 0, &id);
+        if (r < 0)
+                return r;
+        if (!sg_name_is_valid(id.user))
+                return -EINVAL;
+        memcpy(ret, id.user, strlen(id.user) + 1);
+        if (ret_uid)
+                *ret_uid = id.uid;
+        return 0;
+}
+
+int sg_department_canonical(const struct sg_config *c, const char *name, char *ret)
+{
+        char group[SG_NAME_MAX + SG_PREFIX_MAX], canonical[SG_NAME_MAX + SG_PREFIX_MAX];
+        size_t plen = strlen(c->department_prefix);
         int r;
 
         if (!sg_name_is_valid(name))
                 return -EINVAL;
         (void)snprintf(group, sizeof(group), "%s%s", c->department_prefix, name);
         if (streq(group, c->staff_group))
-                return 0;
-        r = lookup_group(group, 0, &gid, NULL, 0);
-        if (r == -ENOENT)
-                return 0;
-        return r < 0 ? r : 1;
+                return -EISDIR;
+        r = lookup_group(group, 0, NULL, canonical, sizeof(canonical));
+        if (r < 0)
+                return r;
+        if (streq(canonical, c->staff_group))
+                return -EISDIR;
+        if (!strneq(canonical, c->department_prefix, plen) || !sg_name_is_valid(canonical + plen))
+                return -EINVAL;
+        memcpy(ret, canonical + plen, strlen(canonical + plen) + 1);
+        return 0;
 }

@@ -76,5 +76,10 @@ int sg_user_is_local(const char *path, const char *user);
 /* For sg_store_coverage(): pointers into id->departments. */
 void sg_identity_departments(const struct sg_identity *id, const char **ret, size_t *ret_n);
 
-/* Whether a department group (prefix + name) exists. */
-int sg_department_exists(const struct sg_config *c, const char *name);
+/* SPEC §2 "names": the canonical spelling of a name as NSS gives it (it may ignore case or know
+ * aliases), into ret (SG_NAME_MAX bytes). A user: pw_name, and its uid. A department: the
+ * group's gr_name without department_prefix (-EISDIR: that is the staff group, never a
+ * department). -ENOENT: NSS knows no such name; -EINVAL: the name (typed or canonical) is not
+ * valid; other negative errno: NSS failed. */
+int sg_user_canonical(const char *user, char *ret, uid_t *ret_uid);
+int sg_department_canonical(const struct sg_config *c, const char *name, char *ret);

@@ -1102,6 +1102,95 @@ int sg_store_right_get(sg_store *s, const char *user, enum sg_right *ret)
         return 0;
 }
 
+static const char *const name_queries[] = {
+        [SG_NAME_RIGHT] = "SELECT DISTINCT user FROM rights",
+        [SG_NAME_USER_TARGET] = "SELECT DISTINCT target FROM grants WHERE kind = 'user'",
+        [SG_NAME_DEPARTMENT_TARGET] =
+                "SELECT DISTINCT target FROM grants WHERE kind = 'department'",
+};
+
+int sg_store_names(sg_store *s, enum sg_name_kind k, sg_name_cb cb, void *userdata)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r, rc;
+
+        r = prepare(s, name_queries[k], &st);
+        if (r < 0)
+                return r;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                r = cb((const char *)sqlite3_column_text(st, 0), userdata);
+                if (r < 0)
+                        return r;
+        }
+        return rc == SQLITE_DONE ? 0 : store_fail(s, rc);
+}
+
+static int exec_bound(sg_store *s, const char *sql, const char *a, const char *b)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(s, sql, &st);
+
+        if (r < 0)
+                return r;
+        bind_text(st, 1, a);
+        if (b)
+                bind_text(st, 2, b);
+        r = step_done(s, st);
+        return r < 0 ? r : sqlite3_changes(s->db);
+}
+
+int sg_store_rename(sg_store *s, enum sg_name_kind k, const char *from, const char *to)
+{
+        int r, n = 0;
+
+        r = sg_store_begin(s);
+        if (r < 0)
+                return r;
+        switch (k) {
+        case SG_NAME_RIGHT:
+                /* Both spellings have an entry: root's later decision stands. */
+                r = exec_bound(s,
+                               "DELETE FROM rights WHERE user = ?1 AND EXISTS (SELECT 1 FROM "
+                               "rights o WHERE o.user = ?2 AND o.changed_at > rights.changed_at)",
+                               from, to);
+                if (r >= 0)
+                        r = exec_bound(s,
+                                       "DELETE FROM rights WHERE user = ?2 AND EXISTS (SELECT 1 "
+                                       "FROM rights o WHERE o.user = ?1)",
+                                       from, to);
+                if (r >= 0)
+                        r = n = exec_bound(s, "UPDATE rights SET user = ?2 WHERE user = ?1", from,
+                                           to);
+                break;
+        case SG_NAME_USER_TARGET:
+                r = n = exec_bound(s,
+                                   "UPDATE grants SET target = ?2 WHERE kind = 'user' AND "
+                                   "target = ?1",
+                                   from, to);
+                if (r >= 0)
+                        r = exec_bound(s,
+                                       "INSERT OR IGNORE INTO known_staff SELECT ?2, since FROM "
+                                       "known_staff WHERE user = ?1",
+                                       from, to);
+                if (r >= 0)
+                        r = exec_bound(s, "DELETE FROM known_staff WHERE user = ?1", from, NULL);
+                break;
+        case SG_NAME_DEPARTMENT_TARGET:
+                r = n = exec_bound(s,
+                                   "UPDATE grants SET target = ?2 WHERE kind = 'department' AND "
+                                   "target = ?1",
+                                   from, to);
+                break;
+        }
+        if (r >= 0)
+                r = sg_store_commit(s);
+        if (r < 0) {
+                sg_store_rollback(s);
+                return r;
+        }
+        return n;
+}
+
 int sg_store_staff_known(sg_store *s, const char *user)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;

@@ -199,6 +199,19 @@ int sg_store_staff_known(sg_store *s, const char *user);
 int sg_store_staff_gid_get(sg_store *s, const char *group, gid_t *ret);
 int sg_store_staff_gid_set(sg_store *s, const char *group, gid_t gid, time_t when);
 
+/* Names as stored (SPEC §2 "names": canonical), for rewriting what an earlier version stored as
+ * typed. sg_store_rename() moves every row of one kind from one spelling to another in one
+ * transaction (for rights, where both spellings have an entry, root's later decision stays)
+ * and returns the number of rows renamed. */
+enum sg_name_kind {
+        SG_NAME_RIGHT,
+        SG_NAME_USER_TARGET,
+        SG_NAME_DEPARTMENT_TARGET,
+};
+typedef int (*sg_name_cb)(const char *name, void *userdata);
+int sg_store_names(sg_store *s, enum sg_name_kind k, sg_name_cb cb, void *userdata);
+int sg_store_rename(sg_store *s, enum sg_name_kind k, const char *from, const char *to);
+
 /* Rights */
 int sg_store_right_get(sg_store *s, const char *user, enum sg_right *ret);
 int sg_store_right_set(sg_store *s, const char *user, enum sg_right right, time_t when,

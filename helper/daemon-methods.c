@@ -252,7 +252,10 @@ static int authorize(struct conn *c, const struct caller *who, enum sg_action a)
 
 /* ---- targets ----------------------------------------------------------------------------- */
 
-static int check_target(struct conn *c, enum sg_grant_kind kind, const char *target)
+/* A grant's target as the caller typed it: refused unless it is a staff account or a department
+ * NSS knows; its canonical name (SPEC §2 "names") into canonical, SG_NAME_MAX bytes. */
+static int check_target(struct conn *c, enum sg_grant_kind kind, const char *target,
+                        char *canonical)
 {
         struct daemon *d = c->d;
         struct sg_identity id;
@@ -260,6 +263,8 @@ static int check_target(struct conn *c, enum sg_grant_kind kind, const char *tar
 
         if (kind == SG_GRANT_USER) {
                 r = sg_identity_lookup(&d->cfg, target, &id);
+                if (r >= 0)
+                        memcpy(canonical, id.user, strlen(id.user) + 1);
                 if (r == -ENOENT) {
                         (void)conn_errorf(c, ERR("NoSuchUser"), "user",
                                           json_object_new_string(target),
@@ -284,8 +289,8 @@ static int check_target(struct conn *c, enum sg_grant_kind kind, const char *tar
                         return -EINVAL;
                 }
         } else {
-                r = sg_department_exists(&d->cfg, target);
-                if (r == 0) {
+                r = sg_department_canonical(&d->cfg, target, canonical);
+                if (r == -ENOENT || r == -EISDIR) {
                         (void)conn_errorf(c, ERR("NoSuchDepartment"), "department",
                                           json_object_new_string(target),
                                           "there is no department %s (no group %s%s)", target,
@@ -395,10 +400,9 @@ static int method_grant(struct conn *c, json_object *params, const struct caller
                 return conn_errorf(c, ERR("InvalidArgument"), "parameter",
                                    json_object_new_string("note"), "the note %s",
                                    sg_text_error_to_string(why));
-        if (check_target(c, g.kind, target) < 0)
+        if (check_target(c, g.kind, target, g.target) < 0)
                 return 0;
 
-        memcpy(g.target, target, strlen(target) + 1);
         memcpy(g.granted_by, who->name, sizeof(g.granted_by));
         g.granted_at = now;
         r = sg_period_expiry(g.period, now, &g.expires_at);
@@ -451,6 +455,19 @@ static void grant_list_free(struct grant_list *l)
         free(l->items);
 }
 
+/* A name to select records by: its canonical spelling where NSS knows it, else as typed (the
+ * records of an account that is gone stay reachable). */
+static const char *canonical_filter(struct conn *c, bool department, const char *name, char *buf)
+{
+        int r;
+
+        if (!name)
+                return NULL;
+        r = department ? sg_department_canonical(&c->d->cfg, name, buf)
+                       : sg_user_canonical(name, buf, NULL);
+        return r >= 0 ? buf : name;
+}
+
 static int method_revoke(struct conn *c, json_object *params, const struct caller *who)
 {
         static const char *const allowed[] = {"ids", "user", "department", "all", NULL};
@@ -459,6 +476,7 @@ static int method_revoke(struct conn *c, json_object *params, const struct calle
         _cleanup_(grant_list_free) struct grant_list l = {};
         json_object *ids = NULL, *arr, *out;
         const char *user, *dept;
+        char user_buf[SG_NAME_MAX], dept_buf[SG_NAME_MAX];
         bool all = false;
         time_t now = time(NULL);
         int selectors, r;
@@ -466,6 +484,8 @@ static int method_revoke(struct conn *c, json_object *params, const struct calle
         if (check_params(c, params, allowed) < 0 || get_name(c, params, "user", &user) < 0 ||
             get_name(c, params, "department", &dept) < 0 || get_bool(c, params, "all", &all) < 0)
                 return 0;
+        user = canonical_filter(c, false, user, user_buf);
+        dept = canonical_filter(c, true, dept, dept_buf);
         (void)json_object_object_get_ex(params, "ids", &ids);
         if (ids && !json_object_is_type(ids, json_type_array))
                 return invalid(c, "ids", "parameter '%s' must be an array of grant ids", "ids"), 0;
@@ -696,6 +716,7 @@ static int method_logins(struct conn *c, json_object *params, const struct calle
 {
         static const char *const allowed[] = {"since", "until", "user", "limit", NULL};
         struct logins_stream st = {};
+        char user_buf[SG_NAME_MAX];
         const char *user;
         json_object *v;
         int64_t limit = 0;
@@ -704,6 +725,7 @@ static int method_logins(struct conn *c, json_object *params, const struct calle
             get_window(c, params, &st.since, &st.until) < 0 ||
             get_name(c, params, "user", &user) < 0)
                 return 0;
+        user = canonical_filter(c, false, user, user_buf);
         if (json_object_object_get_ex(params, "limit", &v) && v) {
                 if (!json_object_is_type(v, json_type_int) ||
                     (limit = json_object_get_int64(v)) < 0)
@@ -908,11 +930,10 @@ static int method_activate(struct conn *c, json_object *params, const struct cal
                                    "this activation code is dated in the future (%s); check the "
                                    "clocks",
                                    when);
-        if (check_target(c, code.kind, code.target) < 0)
+        if (check_target(c, code.kind, code.target, g.target) < 0)
                 return 0;
 
         g.kind = code.kind;
-        memcpy(g.target, code.target, sizeof(g.target));
         g.export = code.export;
         g.period = code.period;
         memcpy(g.note, code.note, sizeof(g.note));
@@ -1129,6 +1150,7 @@ static int method_set_right(struct conn *c, json_object *params, const struct ca
                 return conn_errorf(c, ERR("InvalidArgument"), "parameter",
                                    json_object_new_string("user"), "cannot look up %s: %s", user,
                                    strerror(-r));
+        user = id.user; /* stored and shown canonically (SPEC §2 "names") */
         if (id.uid == 0)
                 return conn_errorf(c, ERR("InvalidArgument"), "parameter",
                                    json_object_new_string("user"),

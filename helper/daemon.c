@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <systemd/sd-daemon.h>
+#include <systemd/sd-journal.h>
 
 #include "daemon.h"
 
@@ -31,6 +32,65 @@ void log_msg(int priority, const char *fmt, ...)
         vfprintf(stderr, fmt, ap);
         va_end(ap);
         fputc('\n', stderr);
+}
+
+/* ---- names stored as typed by earlier versions (SPEC §2 "names") ------------------------- */
+
+struct name_list {
+        char (*items)[SG_NAME_MAX];
+        size_t n, size;
+};
+
+static int collect_name(const char *name, void *userdata)
+{
+        struct name_list *l = userdata;
+
+        if (GROW(l->items, l->size, l->n, 16) < 0)
+                return -ENOMEM;
+        (void)snprintf(l->items[l->n++], SG_NAME_MAX, "%s", name);
+        return 0;
+}
+
+/* Rewrites rights and grant targets to the canonical name NSS gives them now, and journals
+ * each change. Names NSS does not know (any more) stay as they are. */
+static void canonicalize_names(struct daemon *d, sg_store *s)
+{
+        static const char *const what[] = {
+                [SG_NAME_RIGHT] = "the right to activate of",
+                [SG_NAME_USER_TARGET] = "the grants for user",
+                [SG_NAME_DEPARTMENT_TARGET] = "the grants for department",
+        };
+
+        for (enum sg_name_kind k = SG_NAME_RIGHT; k <= SG_NAME_DEPARTMENT_TARGET; k++) {
+                struct name_list l = {};
+
+                if (sg_store_names(s, k, collect_name, &l) < 0)
+                        log_error("cannot read the stored names: %s", sg_store_errmsg(s));
+                for (size_t i = 0; i < l.n; i++) {
+                        char canonical[SG_NAME_MAX], msg[3 * SG_NAME_MAX];
+                        int r;
+
+                        r = k == SG_NAME_DEPARTMENT_TARGET
+                                    ? sg_department_canonical(&d->cfg, l.items[i], canonical)
+                                    : sg_user_canonical(l.items[i], canonical, NULL);
+                        if (r < 0 || streq(canonical, l.items[i]))
+                                continue;
+                        r = sg_store_rename(s, k, l.items[i], canonical);
+                        if (r < 0) {
+                                log_error("cannot rename %s to %s: %s", l.items[i], canonical,
+                                          sg_store_errmsg(s));
+                                continue;
+                        }
+                        (void)snprintf(msg, sizeof(msg),
+                                       "%s %s now stored under its canonical name %s (%d rows)",
+                                       what[k], l.items[i], canonical, r);
+                        (void)sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", LOG_NOTICE,
+                                              "SYSLOG_IDENTIFIER=supportgrantd", NULL);
+                        if (!getenv("JOURNAL_STREAM")) /* else that is the journal already */
+                                log_notice("%s", msg);
+                }
+                free(l.items);
+        }
 }
 
 static int load_config(struct daemon *d, struct sg_config *ret)
@@ -268,8 +328,10 @@ int main(int argc, char **argv)
         /* The database gets its schema before the socket appears: whoever sees the socket (a
          * client, a test waiting for it) finds the tables there. A failure here is logged and
          * answered later as DatabaseError; it is no reason not to serve Ping or Status. */
-        if (daemon_open_store(&d, &store) >= 0)
+        if (daemon_open_store(&d, &store) >= 0) {
+                canonicalize_names(&d, store);
                 sg_store_close(store);
+        }
         daemon_keep_store(&d, false);
         if (setup_listen(&d) < 0)
                 return 1;

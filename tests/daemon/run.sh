@@ -40,6 +40,18 @@ useradd -m bob
 useradd -m -G onoffice-staff,onoffice-support jdoe
 useradd -m -G onoffice-staff,onoffice-development mdev
 useradd -r -M -s /usr/sbin/nologin svc
+# A user directory after the local files (tests/nss/nss_sgdir.c) that ignores case, as nslcd or
+# sssd with case_sensitive = false do: carol lives only there; jdoe and the support department
+# are known there too, so that "JDoe" and "Support" find them (SPEC §2 "names").
+mkdir -p /run/sgdir
+printf 'carol:*:7301:7301:Customer in the directory:/:/bin/sh\n%s\n' "$(getent passwd jdoe)" >/run/sgdir/passwd
+printf 'dir-users:x:7301:\n%s\n' "$(getent group onoffice-support)" >/run/sgdir/group
+chmod 0644 /run/sgdir/*
+sed -i -e 's/^\(passwd\|group\):.*/& sgdir/' /etc/nsswitch.conf
+NSS_LIB=$(sg_user_copy "$B/tests/nss/libnss_sgdir.so.2")
+export LD_LIBRARY_PATH=${NSS_LIB%/*}
+[[ $(id -un Carol 2>/dev/null) == carol && $(id -un JDoe 2>/dev/null) == jdoe ]] ||
+    sg_die "the directory stand-in (libnss_sgdir) does not answer"
 
 T=$SG_WORK/daemon
 mkdir -p "$T/lib" "$T/run" "$T/out"
@@ -836,6 +848,63 @@ t "...and root too" '[[ $RC == 0 && $(j .may_activate) == true ]]'
 kill "$HOSTILE" 2>/dev/null || true
 wait "$HOSTILE" 2>/dev/null || true
 t "the daemon is still running" 'kill -0 "$DAEMON"'
+
+# ---- names are canonical (SPEC §2): stored and compared as NSS spells them ---------------------
+
+as alice revoke --all
+as carol grant mdev --period 1h --json
+t "carol, a customer in the directory, may grant (before root takes her right)" '[[ $RC == 0 ]]'
+as alice revoke --all
+as root rights revoke Carol --json
+t "rights revoke Carol: stored and shown as carol" '[[ $RC == 0 && $(j .user) == carol ]]'
+as carol grant mdev --period 1h
+t "rights revoke Carol took carol's right: she can no longer grant" \
+    '[[ $RC == 77 && $ERR == *"lacks the right"* ]]'
+as root rights list --json
+t "rights list shows carol, never Carol" \
+    '[[ $(j "[.[] | select(.user == \"carol\")] | length") == 1 && $(j "[.[] | select(.user == \"Carol\")] | length") == 0 ]]'
+as root rights restore CAROL
+as carol grant mdev --period 1h
+t "rights restore CAROL: carol grants again" '[[ $RC == 0 ]]'
+as alice revoke --all
+
+as alice grant JDoe --period 1h --json
+t "grant JDoe: the grant names jdoe" '[[ $RC == 0 && $(j .target) == jdoe ]]'
+as jdoe status --json
+t "grant JDoe covers jdoe" '[[ $(j .covered) == true ]]'
+as alice list --json
+t "list shows jdoe, never JDoe" '[[ $(j "map(.target) | join(\",\")") == jdoe ]]'
+as alice logins --user JDoe --json
+t "logins --user JDoe: jdoe's logins, shown as jdoe" \
+    '[[ $RC == 0 && $(j length) -gt 0 && $(j "map(.user) | unique | join(\",\")") == jdoe ]]'
+as alice revoke --user JDOE --json
+t "revoke --user JDOE revokes jdoe's grant" '[[ $RC == 0 && $(j "length") == 1 && $(j ".[0].target") == jdoe ]]'
+as alice grant --department Support --period 1h --json
+t "grant --department Support: the grant names support" '[[ $RC == 0 && $(j .target) == support ]]'
+as alice revoke --department SUPPORT --json
+t "revoke --department SUPPORT revokes it" '[[ $RC == 0 && $(j "length") == 1 ]]'
+
+# What an earlier version stored as typed is rewritten at start, and journaled.
+stop_daemon
+sqlite3 "$DB" "INSERT INTO rights VALUES ('Carol', 0, strftime('%s','now'), 'root');
+    INSERT INTO grants (kind, target, export, period, granted_at, expires_at, granted_by, via)
+        VALUES ('user', 'JDoe', 0, '1h', strftime('%s','now'), strftime('%s','now') + 3600, 'alice', 'cli'),
+               ('department', 'SUPPORT', 0, '1h', strftime('%s','now'), strftime('%s','now') + 3600, 'alice', 'cli');"
+start_daemon
+OUT=$(sqlite3 "$DB" "SELECT group_concat(user) FROM rights WHERE user IN ('Carol', 'carol');
+    SELECT group_concat(target) FROM grants WHERE target IN ('JDoe', 'SUPPORT');")
+t "migration: rights and grant targets under other spellings are rewritten to the canonical names" \
+    '[[ $OUT == carol ]]'
+as carol grant mdev
+t "migration: the right stored as Carol now takes carol's" '[[ $RC == 77 ]]'
+as jdoe status --json
+t "migration: the grant stored for JDoe now covers jdoe" '[[ $(j .covered) == true ]]'
+sg_journal_sync
+OUT=$(sg_journal SYSLOG_IDENTIFIER=supportgrantd | jq -r .MESSAGE | grep "canonical name" || true)
+t "migration: each rewrite is journaled" \
+    '[[ $OUT == *"of Carol now stored under its canonical name carol"* && $OUT == *"user JDoe now stored under its canonical name jdoe"* && $OUT == *"department SUPPORT now stored under its canonical name support"* ]]'
+as root rights restore carol
+as alice revoke --all
 
 # ---- the CLI never opens the database --------------------------------------------------------
 

@@ -15,6 +15,9 @@
  *                     tryagain        NSS_STATUS_TRYAGAIN, errno EAGAIN
  *                     names-down      lookups by name or gid fail (UNAVAIL, EIO), but the
  *                                     membership list (initgroups) works
+ * Lookups by name ignore case, as nslcd and sssd (case_sensitive = false) do: "Carol" finds
+ * carol, whose entry names her "carol" (the canonical name). A line copied from /etc/passwd
+ * makes a local account known under other spellings too.
  * Every call reads the files again: no state, so a test's switch takes effect at once.
  *
  * Built without the sanitizers: sshd and pamtester, which load it, are not.
@@ -26,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -95,7 +99,7 @@ static enum nss_status find_pw(const char *name, uid_t uid, struct passwd *pw, c
         if (!f)
                 return NSS_STATUS_NOTFOUND;
         while ((e = fgetpwent_r(f, pw, buf, len, &res)) == 0)
-                if (name ? strcmp(res->pw_name, name) == 0 : res->pw_uid == uid) {
+                if (name ? strcasecmp(res->pw_name, name) == 0 : res->pw_uid == uid) {
                         st = NSS_STATUS_SUCCESS;
                         break;
                 }
@@ -125,7 +129,7 @@ static enum nss_status find_gr(const char *name, gid_t gid, struct group *gr, ch
         if (!f)
                 return NSS_STATUS_NOTFOUND;
         while ((e = fgetgrent_r(f, gr, buf, len, &res)) == 0)
-                if (name ? strcmp(res->gr_name, name) == 0 : res->gr_gid == gid) {
+                if (name ? strcasecmp(res->gr_name, name) == 0 : res->gr_gid == gid) {
                         st = NSS_STATUS_SUCCESS;
                         break;
                 }

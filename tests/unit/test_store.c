@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include <cmocka.h>
@@ -647,6 +648,58 @@ static void staff_group_gid(void **state)
         sg_store_close(s);
 }
 
+struct names {
+        char all[256];
+};
+
+static int add_name(const char *name, void *userdata)
+{
+        struct names *n = userdata;
+        size_t len = strlen(n->all);
+
+        (void)snprintf(n->all + len, sizeof(n->all) - len, "%s%s", len ? "," : "", name);
+        return 0;
+}
+
+/* SPEC §2 "names": rows stored under another spelling move to the canonical one; for rights,
+ * where both spellings have an entry, root's later decision stays. */
+static void rename_to_canonical(void **state)
+{
+        sg_store *s = open_new();
+        struct names n = {};
+        enum sg_right right;
+
+        grant(s, SG_GRANT_USER, "JDoe", false, 100, SG_TIME_NEVER);
+        grant(s, SG_GRANT_USER, "jdoe", false, 100, SG_TIME_NEVER);
+        grant(s, SG_GRANT_DEPARTMENT, "Support", false, 100, SG_TIME_NEVER);
+        assert_int_equal(sg_store_right_set(s, "Carol", SG_RIGHT_REVOKED, 200, "root"), 0);
+        assert_int_equal(sg_store_right_set(s, "carol", SG_RIGHT_GRANTED, 100, "root"), 0);
+        assert_int_equal(sg_store_right_set(s, "Bob", SG_RIGHT_GRANTED, 100, "root"), 0);
+        assert_int_equal(sg_store_right_set(s, "bob", SG_RIGHT_REVOKED, 300, "root"), 0);
+
+        assert_int_equal(sg_store_names(s, SG_NAME_USER_TARGET, add_name, &n), 0);
+        assert_string_equal(n.all, "JDoe,jdoe");
+        assert_int_equal(sg_store_rename(s, SG_NAME_USER_TARGET, "JDoe", "jdoe"), 1);
+        assert_int_equal(raw_int("SELECT count(*) FROM grants WHERE target = 'jdoe'"), 2);
+        assert_int_equal(sg_store_staff_known(s, "JDoe"), 0);
+        assert_int_equal(sg_store_staff_known(s, "jdoe"), 1);
+        assert_int_equal(sg_store_rename(s, SG_NAME_DEPARTMENT_TARGET, "Support", "support"), 1);
+        assert_int_equal(raw_int("SELECT count(*) FROM grants WHERE target = 'support' AND "
+                                 "kind = 'department'"),
+                         1);
+
+        /* Carol's revocation is the later decision: it stands, under carol. */
+        assert_int_equal(sg_store_rename(s, SG_NAME_RIGHT, "Carol", "carol"), 1);
+        assert_int_equal(sg_store_right_get(s, "carol", &right), 0);
+        assert_int_equal(right, SG_RIGHT_REVOKED);
+        /* bob's own entry is the later one: Bob's goes. */
+        assert_int_equal(sg_store_rename(s, SG_NAME_RIGHT, "Bob", "bob"), 0);
+        assert_int_equal(sg_store_right_get(s, "bob", &right), 0);
+        assert_int_equal(right, SG_RIGHT_REVOKED);
+        assert_int_equal(raw_int("SELECT count(*) FROM rights"), 2);
+        sg_store_close(s);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -666,6 +719,7 @@ int main(void)
                 cmocka_unit_test_setup(second_open_keeps_locks, new_db),
                 cmocka_unit_test_setup(known_staff_outlives_retention, new_db),
                 cmocka_unit_test_setup(staff_group_gid, new_db),
+                cmocka_unit_test_setup(rename_to_canonical, new_db),
         };
 
         return cmocka_run_group_tests(tests, group_setup, group_teardown);
