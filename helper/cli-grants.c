@@ -281,7 +281,7 @@ static void note_department_coverage(struct cli *cli, const char *user)
                         printf("Note: %s is still covered by grant %" PRId64
                                " for department %s (%s%s). To end that too: supportgrant revoke "
                                "--department %s\n",
-                               user, gid, target,
+                               id.user, gid, target,
                                cli_json_string(g, "expires_at") ? "until " : "permanent",
                                cli_json_string(g, "expires_at") ? until : "", target);
                 }
