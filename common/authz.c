@@ -39,6 +39,11 @@ int sg_authorize(const struct sg_caller *c, enum sg_action a, enum sg_missing *r
                 if (c->uid != 0)
                         missing = SG_MISSING_ROOT;
                 break;
+        case SG_ACTION_EXPORT_REFUSED:
+                /* Recorded under the caller's own name, by root: no one speaks for another. */
+                if (c->uid != 0 && (!c->known || !c->is_staff))
+                        missing = SG_MISSING_STAFF;
+                break;
         default:
                 missing = SG_MISSING_ROOT; /* fail closed on anything we do not know */
                 break;
@@ -59,6 +64,9 @@ const char *sg_missing_to_string(enum sg_missing m)
                 return "root privileges";
         case SG_MISSING_NOT_STAFF:
                 return "a non-staff account (staff accounts may only see their own status)";
+        case SG_MISSING_STAFF:
+                return "a staff account (only the gate of a staff session reports a refused "
+                       "export)";
         }
         return "unknown";
 }

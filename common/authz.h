@@ -20,6 +20,7 @@ enum sg_action {
         SG_ACTION_ACTIVATE, /* redeem an activation code */
         SG_ACTION_RIGHTS_LIST,
         SG_ACTION_RIGHTS_CHANGE,
+        SG_ACTION_EXPORT_REFUSED, /* the gate of a staff session reports a refusal */
         _SG_ACTION_MAX,
 };
 
@@ -38,6 +39,7 @@ enum sg_missing {
         SG_MISSING_RIGHT_TO_ACTIVATE, /* "the right to activate support access" */
         SG_MISSING_ROOT,              /* only root may change rights */
         SG_MISSING_NOT_STAFF,         /* staff accounts may only ask for their own status */
+        SG_MISSING_STAFF,             /* only the gate of a staff session reports a refusal */
 };
 
 /* Whether the caller holds the right to activate: root always, staff never, an explicit

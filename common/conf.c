@@ -180,6 +180,25 @@ static int set_socket(struct sg_config *c, const char *v)
         return strcpy_checked(c->socket, sizeof(c->socket), v);
 }
 
+/* Each line adds one command; the same command twice counts once. */
+static int set_gate_allow(struct sg_config *c, const char *v)
+{
+        size_t len = strlen(v);
+
+        if (len == 0 || len >= SG_GATE_COMMAND_MAX)
+                return -EINVAL;
+        for (const char *p = v; *p; p++)
+                if (*p < 0x20 || *p > 0x7e)
+                        return -EINVAL;
+        for (size_t i = 0; i < c->n_gate_allow; i++)
+                if (streq(c->gate_allow[i], v))
+                        return 0;
+        if (c->n_gate_allow >= SG_GATE_ALLOW_MAX)
+                return -EINVAL;
+        memcpy(c->gate_allow[c->n_gate_allow++], v, len + 1);
+        return 0;
+}
+
 #define DURATION_EXPECTED                                                                   \
         "a number from 1 to 100000 and a unit (s, min, h, d, w, m for months, y), e.g. '6 " \
         "months' or '30d'"
@@ -203,6 +222,8 @@ static const struct {
         {"code_validity", set_code_validity, DURATION_EXPECTED},
         {"database", set_database, "an absolute path shorter than 4096 bytes"},
         {"socket", set_socket, "an absolute path shorter than 108 bytes"},
+        {"gate_allow", set_gate_allow,
+         "a command of 1 to 255 printable ASCII characters, on at most 16 gate_allow lines"},
 };
 
 void sg_config_init(struct sg_config *c)

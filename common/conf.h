@@ -14,12 +14,14 @@
 #include "period.h"
 #include "timeutil.h"
 
-#define SG_CONF_PATH     "/etc/security/supportgrant.conf"
-#define SG_DATABASE_PATH "/var/lib/supportgrant/supportgrant.db"
-#define SG_SOCKET_PATH   "/run/supportgrant/socket"
-#define SG_CONF_MAX_SIZE (64 * 1024)
-#define SG_PREFIX_MAX    64
-#define SG_SOCKET_MAX    sizeof(((struct sockaddr_un *)0)->sun_path)
+#define SG_CONF_PATH        "/etc/security/supportgrant.conf"
+#define SG_DATABASE_PATH    "/var/lib/supportgrant/supportgrant.db"
+#define SG_SOCKET_PATH      "/run/supportgrant/socket"
+#define SG_CONF_MAX_SIZE    (64 * 1024)
+#define SG_PREFIX_MAX       64
+#define SG_SOCKET_MAX       sizeof(((struct sockaddr_un *)0)->sun_path)
+#define SG_GATE_ALLOW_MAX   16  /* gate_allow lines */
+#define SG_GATE_COMMAND_MAX 256 /* bytes of one, with the NUL */
 
 enum sg_reason_mode {
         SG_REASON_REQUIRED,
@@ -39,6 +41,10 @@ struct sg_config {
         struct sg_duration code_validity;
         char database[PATH_MAX];
         char socket[SG_SOCKET_MAX];
+        /* Commands staff without export may run without a terminal, exactly as written
+         * (SPEC §8); one per gate_allow line. */
+        size_t n_gate_allow;
+        char gate_allow[SG_GATE_ALLOW_MAX][SG_GATE_COMMAND_MAX];
 };
 
 /* The defaults of SPEC §4. */

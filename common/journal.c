@@ -105,6 +105,7 @@ int sg_journal_event(enum sg_event e, int priority, const struct sg_event_fields
         RET_GATHER(r, field_add(&f, "SUPPORTGRANT_RHOST", in->rhost));
         RET_GATHER(r, field_add(&f, "SUPPORTGRANT_ACTOR", in->actor));
         RET_GATHER(r, field_add(&f, "SUPPORTGRANT_EXPIRES", in->expires));
+        RET_GATHER(r, field_add(&f, "SUPPORTGRANT_COMMAND", in->command));
         if (in->export >= 0)
                 RET_GATHER(r, field_add(&f, "SUPPORTGRANT_EXPORT", in->export ? "yes" : "no"));
         if (r < 0)

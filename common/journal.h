@@ -30,6 +30,7 @@ struct sg_event_fields {
         const char *rhost;      /* SUPPORTGRANT_RHOST */
         const char *actor;      /* SUPPORTGRANT_ACTOR: who did it */
         const char *expires;    /* SUPPORTGRANT_EXPIRES: RFC 3339 or "permanent" */
+        const char *command;    /* SUPPORTGRANT_COMMAND: what an export-refused entry refused */
         int export;             /* SUPPORTGRANT_EXPORT yes/no; -1: not sent */
 };
 

@@ -2,40 +2,37 @@
 /* supportgrant gate: the sshd ForceCommand for staff (SPEC §8, export control).
  *
  * sshd runs it instead of whatever the client asked for, with the request in
- * SSH_ORIGINAL_COMMAND (for the sftp subsystem: the Subsystem command of sshd_config). Without
- * the export right, file transfer off the host is refused: the sftp server runs with reading
- * denied, and scp downloads and rsync senders are refused. Everything else runs in the user's
- * shell as sshd would have run it. This is a speed bump, not a wall: a shell can print a file. */
+ * SSH_ORIGINAL_COMMAND (for the sftp subsystem: the Subsystem command of sshd_config). With the
+ * export right, what was asked runs as sshd would have run it. Without it, staff get a
+ * terminal and nothing else:
+ *   - a session with a terminal (SSH_TTY) runs the login shell or the command;
+ *   - the sftp subsystem runs with reading, links and renames denied, and each denied request
+ *     is journaled with its path;
+ *   - every other command without a terminal is refused and journaled, unless it is exactly one
+ *     of the configured gate_allow commands.
+ * No keyword filter over a command line can tell "cat FILE" from a harmless command, so none is
+ * tried. Refusals are journaled by the daemon (ExportRefused), under the caller's own name, so
+ * that every genuine entry comes from root. A terminal can still show a file: a speed bump, not
+ * a wall. */
 
-#define SD_JOURNAL_SUPPRESS_LOCATION 1
-#include <fnmatch.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <pwd.h>
-#include <syslog.h>
+#include <sys/wait.h>
 
 #include "cli.h"
-#include "journal.h"
 
 #ifndef SG_SFTP_SERVER
 #define SG_SFTP_SERVER "/usr/lib/openssh/sftp-server"
 #endif
 
-/* sftp-server(8) -P: the requests it refuses. Reading a file is the only way to get its
- * contents out through sftp; uploads (open, write) and listing keep working. */
-#define SFTP_DENY_WITHOUT_EXPORT "read"
+/* sftp-server(8) -P: the requests refused without export. Reading is the only way to get a
+ * file's contents out through sftp; links and renames could plant another server, or a name
+ * that a later command runs; copy-data copies on the host, outside what is journaled. Uploads
+ * (open, write), listings and removals keep working. */
+#define SFTP_DENY_WITHOUT_EXPORT "read,symlink,hardlink,rename,posix-rename,copy-data"
 
 #define GATE_TIMEOUT_MS 5000
-#define GATE_MAX_TOKENS 64
-
-enum request {
-        REQUEST_UNREADABLE, /* could not be looked at (no memory): only run with export */
-        REQUEST_LOGIN_SHELL,
-        REQUEST_COMMAND,
-        REQUEST_SFTP,
-        REQUEST_SCP_DOWNLOAD,
-        REQUEST_RSYNC_SENDER,
-        REQUEST_HIDDEN_TRANSFER, /* shell syntax around the name of a transfer program */
-};
 
 struct access {
         bool asked;   /* the daemon answered */
@@ -43,134 +40,8 @@ struct access {
         bool covered; /* a grant covers it now */
         bool export;  /* and one of them allows export */
         bool known;   /* the daemon resolved the caller to the same account we are */
+        char expires_at[SG_RFC3339_MAX]; /* "" when permanent */
 };
-
-static bool token_is_program(const char *token, const char *name)
-{
-        const char *slash = strrchr(token, '/');
-
-        return streq(slash ? slash + 1 : token, name);
-}
-
-/* "-f", "-pf", "-rpf": an option cluster of scp(1) that holds f (scp's "from": send files to
- * the client). scp's remote side gets its options as separate words before the path. */
-static bool scp_option_has_f(const char *token)
-{
-        return token[0] == '-' && token[1] != '-' && strchr(token + 1, 'f');
-}
-
-/* The programs that copy files off the host for scp, rsync and sftp clients. */
-static const char *const transfer_programs[] = {"scp", "rsync", "sftp-server", "internal-sftp"};
-
-/* What the shell does more with than split words at blanks: quoting, escaping, expansion,
- * globbing, redirection, command lists and substitution. The commands of scp, rsync and sftp
- * clients hold none of it. */
-#define SHELL_SPECIAL "\\'\"`$;&|<>(){}[]*?\n\r"
-
-/* Where the shell may end a word once quotes and backslashes are gone ("x=scp; $x -f f"). */
-#define WORD_SEPARATORS " \t\n\r;&|<>(){}`$=,:"
-
-/* Could word, a name or a glob pattern the shell may expand, run a transfer program? A pattern
- * of wildcards alone ("ls *") is not taken for one; "s*", "sftp-serve?" or "[r]sync" are. */
-static bool word_names_transfer_program(const char *word)
-{
-        const char *slash = strrchr(word, '/'), *base = slash ? slash + 1 : word;
-
-        if (base[strspn(base, "*?[]")] == 0)
-                return false;
-        for (size_t i = 0; i < ELEMENTSOF(transfer_programs); i++)
-                if (fnmatch(base, transfer_programs[i], 0) == 0)
-                        return true;
-        return false;
-}
-
-/* Does a command with shell syntax name a transfer program anywhere? Quotes and backslashes
- * are dropped first, and "$@" and "$*" (empty in "sh -c"), so that "\scp", "r''sync" and
- * "s$@cp" show the names they run. Returns 1, 0 or -ENOMEM. Like all of the gate, this is a
- * speed bump: a shell can build a name in ways no scan follows, and can print a file. */
-static int hides_transfer_program(const char *command)
-{
-        _cleanup_free_ char *plain = malloc(strlen(command) + 1);
-        char *save = NULL, *w, *o;
-
-        if (!plain)
-                return -ENOMEM;
-        o = plain;
-        for (const char *c = command; *c; c++) {
-                if (strchr("\\'\"", *c))
-                        continue;
-                if (c[0] == '$' && (c[1] == '@' || c[1] == '*')) {
-                        c++;
-                        continue;
-                }
-                *o++ = *c;
-        }
-        *o = 0;
-        for (w = strtok_r(plain, WORD_SEPARATORS, &save); w;
-             w = strtok_r(NULL, WORD_SEPARATORS, &save))
-                if (word_names_transfer_program(w))
-                        return 1;
-        return 0;
-}
-
-/* rsync --server --sender sends files to the client; rsync --server --daemon serves modules,
- * which a client can read from just as well. popt takes "--sender=1" too. */
-static bool rsync_option_sends(const char *token)
-{
-        return streq(token, "--sender") || strneq(token, "--sender=", 9) ||
-               streq(token, "--daemon") || strneq(token, "--daemon=", 9);
-}
-
-/* What the client asked for. Commands without shell syntax are split at blanks, which is how
- * scp and rsync build their remote commands. A command with shell syntax is not picked apart:
- * if it names a transfer program anywhere it is refused as a whole (without export). */
-static enum request classify(const char *command)
-{
-        _cleanup_free_ char *copy = NULL;
-        char *tokens[GATE_MAX_TOKENS], *save = NULL, *t;
-        size_t n = 0;
-        bool server = false, sender = false;
-        int r;
-
-        if (isempty(command))
-                return REQUEST_LOGIN_SHELL;
-        if (strpbrk(command, SHELL_SPECIAL))
-                goto names_only;
-        copy = strdup(command);
-        if (!copy)
-                return REQUEST_UNREADABLE;
-        for (t = strtok_r(copy, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
-                /* More words than any transfer command has: the names alone decide. */
-                if (n >= ELEMENTSOF(tokens))
-                        goto names_only;
-                tokens[n++] = t;
-        }
-
-        for (size_t i = 0; i < n; i++) {
-                if (token_is_program(tokens[i], "sftp-server") || streq(tokens[i], "internal-sftp"))
-                        return REQUEST_SFTP;
-                if (token_is_program(tokens[i], "scp")) {
-                        for (size_t j = i + 1; j < n && !streq(tokens[j], "--"); j++)
-                                if (scp_option_has_f(tokens[j]))
-                                        return REQUEST_SCP_DOWNLOAD;
-                }
-                if (token_is_program(tokens[i], "rsync")) {
-                        for (size_t j = i + 1; j < n; j++) {
-                                server = server || streq(tokens[j], "--server");
-                                sender = sender || rsync_option_sends(tokens[j]);
-                        }
-                        if (server && sender)
-                                return REQUEST_RSYNC_SENDER;
-                }
-        }
-        return REQUEST_COMMAND;
-
-names_only:
-        r = hides_transfer_program(command);
-        if (r < 0)
-                return REQUEST_UNREADABLE;
-        return r > 0 ? REQUEST_HIDDEN_TRANSFER : REQUEST_COMMAND;
-}
 
 /* The caller's access, from the daemon. The session environment (SUPPORTGRANT_EXPORT) is not
  * used: a later pam_env user_readenv=1 or the user's own ~/.ssh/environment can set it, and
@@ -198,20 +69,8 @@ static void ask_daemon(struct cli *cli, const struct passwd *pw, struct access *
         /* A daemon that could not look the caller up (NSS failing) says "uid 1234" and
          * "not staff": that must not read as "not ours to restrict". */
         a->known = streq(strempty(cli_json_string(p, "user")), pw->pw_name);
-}
-
-static const char *request_name(enum request r)
-{
-        switch (r) {
-        case REQUEST_SCP_DOWNLOAD:
-                return "scp download";
-        case REQUEST_RSYNC_SENDER:
-                return "rsync download";
-        case REQUEST_SFTP:
-                return "sftp download";
-        default:
-                return "file transfer";
-        }
+        (void)snprintf(a->expires_at, sizeof(a->expires_at), "%s",
+                       strempty(cli_json_string(p, "expires_at")));
 }
 
 /* SSH_CONNECTION is "client-address client-port server-address server-port". */
@@ -230,35 +89,50 @@ static void client_address(char *buf, size_t size)
         buf[n] = 0;
 }
 
-static int refuse(struct cli *cli, const struct passwd *pw, const struct access *a,
-                  enum request what, const char *command)
+/* Has the daemon journal what was refused (export-refused, under our name, by root). */
+static void report(struct cli *cli, const char *what, const char *command)
 {
-        _cleanup_free_ char *shown = cli_sanitize(command);
-        _cleanup_free_ char *msg = NULL;
-        struct sg_event_fields f = {.export = 0};
+        _cleanup_(sg_varlink_client_freep) sg_varlink_client *c = NULL;
+        _cleanup_(json_object_putp) json_object *params = json_object_new_object(), *reply = NULL;
+        json_object *p;
+        const char *error = NULL;
         char rhost[64];
         int r;
 
+        client_address(rhost, sizeof(rhost));
+        r = params ? 0 : -ENOMEM;
+        if (r >= 0)
+                r = json_object_object_add(params, "what", json_object_new_string(what));
+        if (r >= 0)
+                r = json_object_object_add(params, "command", json_object_new_string(command));
+        if (r >= 0 && rhost[0])
+                r = json_object_object_add(params, "rhost", json_object_new_string(rhost));
+        if (r >= 0)
+                r = sg_varlink_connect(cli->socket, GATE_TIMEOUT_MS, &c);
+        if (r >= 0)
+                r = sg_varlink_call(c, SG_VARLINK_INTERFACE ".ExportRefused", params, &reply,
+                                    &error, &p);
+        if (r >= 0 && error)
+                r = -EPROTO;
+        if (r < 0)
+                fprintf(stderr, "supportgrant: the refusal could not be recorded (%s).\n",
+                        error ? error : strerror(-r));
+}
+
+static int refuse(struct cli *cli, const struct passwd *pw, const struct access *a,
+                  const char *command)
+{
         if (!a->asked)
                 fputs("supportgrant: supportgrantd cannot be asked whether you may export "
-                      "data, so file transfer off this host is refused.\n",
+                      "data, so nothing but a terminal is allowed.\n",
                       stderr);
         fprintf(stderr,
-                "supportgrant: data export is not allowed for %s on this host: %s refused.\n"
-                "Uploads to the host work. For downloads ask the customer to activate support "
-                "access with export, e.g. \"supportgrant grant %s --export\".\n",
-                pw->pw_name, request_name(what), pw->pw_name);
-
-        client_address(rhost, sizeof(rhost));
-        f.user = pw->pw_name;
-        f.service = "sshd";
-        f.rhost = rhost;
-        if (asprintf(&msg, "Data export refused for %s%s%s: %s (%.200s)", pw->pw_name,
-                     rhost[0] ? " from " : "", rhost, request_name(what), shown ? shown : "?") < 0)
-                msg = NULL;
-        r = sg_journal_event(SG_EVENT_EXPORT_REFUSED, LOG_WARNING, &f, msg);
-        if (r < 0)
-                fprintf(stderr, "supportgrant: cannot write to the journal: %s\n", strerror(-r));
+                "supportgrant: data export is not allowed for %s on this host: without it, "
+                "support staff get an interactive terminal (ssh -t) and nothing else; this "
+                "command was refused.\nsftp uploads work. For more ask the customer to activate "
+                "support access with export, e.g. \"supportgrant grant %s --export\".\n",
+                pw->pw_name, pw->pw_name);
+        report(cli, "command", command);
         return -EACCES; /* exit 1: -EPERM would be 77, which says "ask root" */
 }
 
@@ -280,20 +154,133 @@ static int exec_shell(const struct passwd *pw, const char *command)
         return -errno;
 }
 
-static int exec_sftp_server(bool export)
+/* What sftp-server -e -l VERBOSE says of a request: the path of the last file opened for
+ * reading ("open \"PATH\" flags READ mode 0666"), and every refused request ("Refusing
+ * denylisted read request"). The refusals right after "received client version" are the
+ * extensions it does not advertise, not requests. */
+struct sftp_log {
+        bool init, serving, reported;
+        char path[4096];
+};
+
+static void sftp_log_line(struct cli *cli, struct sftp_log *l, const char *line)
 {
-        if (export)
-                execl(SG_SFTP_SERVER, "sftp-server", (char *)NULL);
-        else
-                execl(SG_SFTP_SERVER, "sftp-server", "-P", SFTP_DENY_WITHOUT_EXPORT, (char *)NULL);
-        fprintf(stderr, "supportgrant: cannot run %s: %m\n", SG_SFTP_SERVER);
-        return -errno;
+        static const char refusing[] = "Refusing denylisted ";
+        char what[64], command[4200];
+        const char *q, *end;
+
+        if (strstr(line, "received client version")) {
+                l->init = true;
+                return;
+        }
+        if (!l->init)
+                return;
+        if (!strneq(line, refusing, strlen(refusing))) {
+                l->serving = true;
+                q = strneq(line, "open \"", 6) ? line + 6 : NULL;
+                end = q ? strstr(q, "\" flags ") : NULL;
+                if (end && strstr(end, "READ")) {
+                        (void)snprintf(l->path, sizeof(l->path), "%.*s", (int)(end - q), q);
+                        l->reported = false;
+                }
+                return;
+        }
+        if (!l->serving)
+                return;
+        q = line + strlen(refusing);
+        end = strstr(q, " request");
+        (void)snprintf(what, sizeof(what), "sftp %.*s", end ? (int)(end - q) : 0, q);
+        if (streq(what, "sftp read")) {
+                /* A download asks for many blocks of one file: one entry per file opened. */
+                if (l->reported)
+                        return;
+                l->reported = true;
+                (void)snprintf(command, sizeof(command), "sftp read %s", l->path);
+        } else
+                (void)snprintf(command, sizeof(command), "%s", what);
+        report(cli, what, command);
+}
+
+/* The sftp server without export: its log comes to us, for the journal. */
+static int run_sftp_restricted(struct cli *cli, const struct passwd *pw)
+{
+        _cleanup_fclose_ FILE *f = NULL;
+        _cleanup_free_ char *line = NULL;
+        struct sftp_log l = {};
+        size_t cap = 0;
+        ssize_t n;
+        int fds[2], status;
+        pid_t pid;
+
+        fprintf(stderr,
+                "supportgrant: data export is not allowed for %s on this host: sftp uploads "
+                "work, downloads are refused.\n",
+                pw->pw_name);
+        (void)fflush(stderr);
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return -errno;
+        pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                if (dup2(fds[1], STDERR_FILENO) < 0)
+                        _exit(127);
+                execl(SG_SFTP_SERVER, "sftp-server", "-e", "-l", "VERBOSE", "-P",
+                      SFTP_DENY_WITHOUT_EXPORT, (char *)NULL);
+                _exit(127);
+        }
+        close(fds[1]);
+        f = fdopen(fds[0], "re");
+        if (!f) {
+                close(fds[0]);
+                (void)kill(pid, SIGTERM);
+        }
+        while (f && (n = getline(&line, &cap, f)) > 0) {
+                line[strcspn(line, "\n")] = 0;
+                sftp_log_line(cli, &l, line);
+        }
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+                fprintf(stderr, "supportgrant: cannot run %s\n", SG_SFTP_SERVER);
+        return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
+}
+
+/* Staff see what applies at the start of an interactive session (sshd stays quiet with
+ * ForceCommand); the output of a command stays its own. */
+static void banner(struct cli *cli, const struct passwd *pw, const struct access *a)
+{
+        char until[SG_TIME_HUMAN_MAX + 96];
+
+        if (!a->asked || !a->staff || !a->covered)
+                return;
+        if (a->expires_at[0]) {
+                cli_format_expiry(cli, a->expires_at, true, until, sizeof(until));
+                fprintf(stderr, "Support access for %s runs until %s; data export: %s.\n",
+                        pw->pw_name, until, a->export ? "yes" : "no");
+        } else
+                fprintf(stderr, "Support access for %s is permanent; data export: %s.\n",
+                        pw->pw_name, a->export ? "yes" : "no");
+}
+
+static bool is_sftp_subsystem(const char *command)
+{
+        return command && (streq(command, SG_SFTP_SERVER) || streq(command, "internal-sftp"));
+}
+
+static bool is_allowed(const struct cli *cli, const char *command)
+{
+        for (size_t i = 0; command && i < cli->config.n_gate_allow; i++)
+                if (streq(command, cli->config.gate_allow[i]))
+                        return true;
+        return false;
 }
 
 int cli_cmd_gate(struct cli *cli)
 {
         const char *command = getenv("SSH_ORIGINAL_COMMAND");
-        enum request what = classify(command);
+        bool terminal = !isempty(getenv("SSH_TTY"));
         struct access a;
         struct passwd *pw;
         bool export;
@@ -304,23 +291,21 @@ int cli_cmd_gate(struct cli *cli)
                 fprintf(stderr, "supportgrant: who is uid %u? %m\n", (unsigned)getuid());
                 return -ENOENT;
         }
-        if (what == REQUEST_LOGIN_SHELL || what == REQUEST_COMMAND)
-                return exec_shell(pw, command);
-
-        /* File transfer: only what the daemon says now counts. An account the daemon does
-         * not take for staff is not ours to restrict (the Match block may be wider). */
+        /* Only what the daemon says now counts. An account the daemon does not take for staff
+         * is not ours to restrict (the Match block may be wider). */
         ask_daemon(cli, pw, &a);
         export = a.asked && a.known && (!a.staff || (a.covered && a.export));
-        if (what == REQUEST_SFTP) {
-                if (!export)
-                        fprintf(stderr,
-                                "supportgrant: data export is not allowed for %s on this "
-                                "host: sftp uploads work, downloads are refused.\n",
-                                pw->pw_name);
-                (void)fflush(stderr);
-                return exec_sftp_server(export);
+        if (terminal && isempty(command))
+                banner(cli, pw, &a);
+        if (is_sftp_subsystem(command)) {
+                if (export) {
+                        execl(SG_SFTP_SERVER, "sftp-server", (char *)NULL);
+                        fprintf(stderr, "supportgrant: cannot run %s: %m\n", SG_SFTP_SERVER);
+                        return -errno;
+                }
+                return run_sftp_restricted(cli, pw);
         }
-        if (!export)
-                return refuse(cli, pw, &a, what, command);
-        return exec_shell(pw, command);
+        if (export || terminal || is_allowed(cli, command))
+                return exec_shell(pw, command);
+        return refuse(cli, pw, &a, strempty(command));
 }

@@ -242,6 +242,12 @@ static int authorize(struct conn *c, const struct caller *who, enum sg_action a)
                                   "%s is a staff account: staff accounts may only ask for their "
                                   "own status (\"supportgrant status\")",
                                   who->name);
+        else if (missing == SG_MISSING_STAFF)
+                (void)conn_errorf(c, ERR("PermissionDenied"), "missing",
+                                  json_object_new_string("staff account"),
+                                  "only the gate of a staff session reports a refused export; "
+                                  "%s is not a staff account",
+                                  who->name);
         else
                 (void)conn_errorf(c, ERR("PermissionDenied"), "missing",
                                   json_object_new_string("root"),
@@ -1228,6 +1234,69 @@ static int method_get_description(struct conn *c, json_object *params)
         return conn_reply(c, out, false);
 }
 
+/* ---- export ------------------------------------------------------------------------------ */
+
+/* A command line for the journal: printable ASCII as it is (a backslash doubled), everything
+ * else as \xNN, so that no terminal escape or newline reaches a reader; "..." when cut. */
+static void command_printable(const char *in, char *buf, size_t size)
+{
+        size_t o = 0;
+
+        for (; *in; in++) {
+                unsigned char ch = (unsigned char)*in;
+                bool plain = ch >= 0x20 && ch < 0x7f && ch != '\\';
+
+                if (o + 8 > size) {
+                        memcpy(buf + o, "...", 4);
+                        return;
+                }
+                if (plain)
+                        buf[o++] = (char)ch;
+                else
+                        o += (size_t)snprintf(buf + o, size - o, ch == '\\' ? "\\\\" : "\\x%02x",
+                                              ch);
+        }
+        buf[o] = 0;
+}
+
+/* The gate of a staff session refused something: journaled here, by root, under the caller's
+ * own name (SPEC §8), so that every genuine entry has _UID=0 and no one can speak for another.
+ * What the caller says it refused is shown escaped. */
+static int method_export_refused(struct conn *c, json_object *params, const struct caller *who)
+{
+        static const char *const allowed[] = {"what", "command", "rhost", NULL};
+        struct sg_event_fields f = {.export = 0, .service = "sshd"};
+        char what[128], command[4 * 400 + 8], rhost[4 * 64 + 8], msg[2600];
+        const char *w, *cmd, *rh;
+        int r;
+
+        if (check_params(c, params, allowed) < 0 || get_string(c, params, "what", &w) < 0 ||
+            get_string(c, params, "command", &cmd) < 0 || get_string(c, params, "rhost", &rh) < 0)
+                return 0;
+        if (isempty(w) || strlen(w) > 64)
+                return invalid(c, "what", "parameter '%s' is required (at most 64 bytes)", "what"),
+                       0;
+        if (!cmd || strlen(cmd) > 4096)
+                return invalid(c, "command", "parameter '%s' is required (at most 4096 bytes)",
+                               "command"),
+                       0;
+        command_printable(w, what, sizeof(what));
+        command_printable(cmd, command, sizeof(command));
+        (void)sg_name_printable(strempty(rh), rhost, sizeof(rhost));
+        f.user = who->name;
+        f.rhost = rhost[0] ? rhost : NULL;
+        f.command = command;
+        (void)snprintf(msg, sizeof(msg), "Data export refused for %s%s%s: %s (%s)", who->name,
+                       rhost[0] ? " from " : "", rhost, what, command);
+        r = sg_journal_event(SG_EVENT_EXPORT_REFUSED, LOG_WARNING, &f, msg);
+        if (r < 0) {
+                log_error("cannot write to the journal: %s", strerror(-r));
+                return conn_errorf(c, ERR("DatabaseError"), NULL, NULL,
+                                   "cannot write to the journal: %s", strerror(-r));
+        }
+        return conn_reply(c, json_object_new_object(), false);
+}
+
 /* ---- dispatch ---------------------------------------------------------------------------- */
 
 static const struct {
@@ -1235,11 +1304,17 @@ static const struct {
         enum sg_action action;
         bool needs_right; /* load root's explicit decision before authorizing */
 } methods[] = {
-        {"Ping", SG_ACTION_PING, false},         {"Status", SG_ACTION_STATUS, false},
-        {"Grant", SG_ACTION_GRANT, true},        {"Revoke", SG_ACTION_REVOKE, true},
-        {"List", SG_ACTION_LIST, true},          {"History", SG_ACTION_HISTORY, true},
-        {"Logins", SG_ACTION_LOGINS, true},      {"Activate", SG_ACTION_ACTIVATE, true},
-        {"Rights", SG_ACTION_RIGHTS_LIST, true}, {"SetRight", SG_ACTION_RIGHTS_CHANGE, false},
+        {"Ping", SG_ACTION_PING, false},
+        {"Status", SG_ACTION_STATUS, false},
+        {"Grant", SG_ACTION_GRANT, true},
+        {"Revoke", SG_ACTION_REVOKE, true},
+        {"List", SG_ACTION_LIST, true},
+        {"History", SG_ACTION_HISTORY, true},
+        {"Logins", SG_ACTION_LOGINS, true},
+        {"Activate", SG_ACTION_ACTIVATE, true},
+        {"Rights", SG_ACTION_RIGHTS_LIST, true},
+        {"SetRight", SG_ACTION_RIGHTS_CHANGE, false},
+        {"ExportRefused", SG_ACTION_EXPORT_REFUSED, false},
 };
 
 int method_dispatch(struct conn *c, json_object *request)
@@ -1318,6 +1393,8 @@ int method_dispatch(struct conn *c, json_object *request)
                         return method_rights(c, params, &who);
                 case SG_ACTION_RIGHTS_CHANGE:
                         return method_set_right(c, params, &who);
+                case SG_ACTION_EXPORT_REFUSED:
+                        return method_export_refused(c, params, &who);
                 default:
                         break;
                 }

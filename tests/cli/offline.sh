@@ -199,58 +199,53 @@ run --json list --socket "$T/not-a-socket"
 [[ $RC == 69 && -z $OUT && $ERR == *"Connection refused"* ]] || fail "list on a non-socket"
 ok "a path that is not a listening socket is unreachable too (exit 69)"
 
-# gate without a daemon to ask: no export (fails closed), but commands still run.
-SSH_ORIGINAL_COMMAND="scp -f /etc/hostname" run gate --socket "$NOSOCK"
-[[ $RC == 1 && -z $OUT && $ERR == *"cannot be asked"* && $ERR == *"scp download refused"* ]] ||
-        fail "gate refuses scp -f when the daemon cannot be asked"
-SSH_ORIGINAL_COMMAND="rsync --server --sender -logDtpre.iLsfxCIvu . /etc/hostname" \
-        run gate --socket "$NOSOCK"
-[[ $RC == 1 && -z $OUT && $ERR == *"rsync download refused"* ]] || fail "gate refuses rsync --sender"
-ok "gate refuses downloads when supportgrantd cannot be asked (exit 1)"
-
-# Shell syntax around a transfer program's name: escaped, quoted, globbed, assigned, hidden
-# behind a semicolon or past the words that are looked at. Refused as a whole, never run (the
-# touch would show it), whatever follows.
+# gate without a daemon to ask: no export (fails closed). Without export a session gets a
+# terminal and nothing else (SPEC §8): every command without one is refused and never runs (the
+# touch would show it), transfer or not, plain or hidden in shell syntax.
 long="env"
 for _ in $(seq 40); do long+=" -u X"; done
-hidden=(
+refused=(
+        'scp -f /etc/hostname'
+        'rsync --server --sender -logDtpre.iLsfxCIvu . /etc/hostname'
+        'cat /etc/hostname'
+        'ls -d /etc'
+        "sh -c 'cat /etc/hostname'"
+        'python3 -c "print(open(\"/etc/hostname\").read())"'
         '\scp -f /etc/hostname'
-        "'scp' -f /etc/hostname"
         's$@cp -f /etc/hostname'
-        'r\sync --server --sender -v . /etc/hostname'
-        'r""sync --server --sender -v . /etc/hostname'
         '/usr/lib/openssh/sftp-server;'
-        '/usr/lib/openssh/sftp-serve?'
-        '[r]sync --server --sender -v . /etc/hostname'
+        'a=sftp-ser;b=ver;exec /usr/lib/openssh/$a$b'
         'x=scp; $x -f /etc/hostname'
-        'exec sh -c "internal-sftp"'
+        "$long scp -f /etc/hostname"
+        '/usr/lib/openssh/sftp-server -P read'
+        ''
 )
-for cmd in "${hidden[@]}"; do
+for cmd in "${refused[@]}"; do
         rm -f "$T/ran"
         SSH_ORIGINAL_COMMAND="$cmd; touch $T/ran" run gate --socket "$NOSOCK"
-        [[ $RC == 1 && -z $OUT && ! -e $T/ran && $ERR == *"file transfer refused"* ]] ||
-                fail "gate refuses $cmd"
+        [[ $RC == 1 && -z $OUT && ! -e $T/ran && $ERR == *"cannot be asked"* &&
+                $ERR == *"interactive terminal"* && $ERR == *"this command was refused"* ]] ||
+                fail "gate refuses '$cmd' without a terminal"
 done
-for cmd in "rsync --server --sender=1 -v . /etc/hostname" "rsync --server --daemon ." \
-        "$long scp -f /etc/hostname"; do
-        SSH_ORIGINAL_COMMAND="$cmd" run gate --socket "$NOSOCK"
-        [[ $RC == 1 && -z $OUT && $ERR == *" refused"* ]] || fail "gate refuses $cmd"
-done
-ok "gate refuses transfer programs hidden by quoting, globs, variables or many words"
+SSH_ORIGINAL_COMMAND="" run gate --socket "$NOSOCK"
+[[ $RC == 1 && -z $OUT && $ERR == *"this command was refused"* ]] ||
+        fail "gate refuses a login shell without a terminal (ssh -T)"
+ok "gate without export: every command without a terminal is refused, never run (exit 1)"
 
-# Shell syntax without a transfer program is an ordinary command.
-SSH_ORIGINAL_COMMAND="nohup true >/dev/null 2>&1 & echo 'one' \"two\" | tr o 0; ls -d /e*c" \
-        run gate --socket "$NOSOCK"
-[[ $RC == 0 && $OUT == $'0ne tw0\n/etc' && -z $ERR ]] || fail "gate runs a command with shell syntax"
-SSH_ORIGINAL_COMMAND="ls -d /etc /var/log" run gate --socket "$NOSOCK"
-[[ $RC == 0 && $OUT == $'/etc\n/var/log' ]] || fail "gate runs ls"
-ok "gate runs commands with shell syntax that name no transfer program"
-
-SSH_ORIGINAL_COMMAND="echo gate-ran; exit 3" run gate --socket "$NOSOCK"
-[[ $RC == 3 && $OUT == gate-ran && -z $ERR ]] || fail "gate runs a command in the shell"
+# The positive twins: with a terminal the command runs, with its exit status; a gate_allow
+# command runs exactly as written, and only exactly.
+SSH_TTY=/dev/pts/0 SSH_ORIGINAL_COMMAND="echo gate-ran; exit 3" run gate --socket "$NOSOCK"
+[[ $RC == 3 && $OUT == gate-ran ]] || fail "gate runs a command in a terminal session"
+printf 'gate_allow = echo allowed-ran\n' >"$T/allow.conf"
+chmod 0644 "$T/allow.conf"
+SSH_ORIGINAL_COMMAND="echo allowed-ran" run gate --conf "$T/allow.conf" --socket "$NOSOCK"
+[[ $RC == 0 && $OUT == allowed-ran ]] || fail "gate runs a gate_allow command without a terminal"
+SSH_ORIGINAL_COMMAND="echo allowed-ran; cat /etc/hostname" run gate --conf "$T/allow.conf" \
+        --socket "$NOSOCK"
+[[ $RC == 1 && -z $OUT ]] || fail "gate refuses a gate_allow command with more after it"
 SSH_ORIGINAL_COMMAND="scp -t /tmp/upload" run gate --socket "$NOSOCK" --help
 [[ $RC == 0 && $OUT == *"Usage: supportgrant gate"* ]] || fail "gate --help"
-ok "gate runs other commands through the user's shell, with their exit status"
+ok "gate runs what a terminal session asks, and gate_allow commands exactly as written"
 
 # --- configuration ----------------------------------------------------------------------
 

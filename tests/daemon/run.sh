@@ -657,6 +657,11 @@ print(buf.rstrip(b"\0").decode())' "$SOCK" "$1"
 OUT=$(varlink '{"method":"io.supportgrant.Activate","parameters":{"code":"'"$bad"'"}}')
 t "the daemon itself refuses the mistyped code (CodeInvalid), whatever the client" \
     '[[ $(j .error) == io.supportgrant.CodeInvalid && $(j .parameters.message) == *checksum* ]]'
+# ExportRefused is the gate's, in a staff session: a customer cannot put entries in the journal
+# through it (the staff side, with _UID=0, is the e2e suite's).
+OUT=$(varlink '{"method":"io.supportgrant.ExportRefused","parameters":{"what":"command","command":"cat /etc/shadow"}}')
+t "ExportRefused from a customer: PermissionDenied, only staff sessions report refusals" \
+    '[[ $(j .error) == io.supportgrant.PermissionDenied && $(j .parameters.missing) == *"staff account"* ]]'
 as jdoe activate "$dept_code" --yes
 t "staff redeeming a code: exit 77 (no one grants themselves)" \
     '[[ $RC == 77 && $ERR == *"jdoe is a staff account"* ]]'

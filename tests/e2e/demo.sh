@@ -68,7 +68,7 @@ staff_login() {
         printf '    (jdoe@localhost) %s%s\n' "$(head -n 1 "$SG_LAST_PROMPTS" | sed 's/^([^)]*) //')" "$reason" |
             sed "s/(jdoe@/($u@/"
     fi
-    grep -v '^$' "$SG_WORK/out" | sed 's/^/    /' || true
+    tr -d '\r' <"$SG_WORK/out" | grep -v -e '^$' -e '^Connection to .* closed\.$' | sed 's/^/    /' || true
     [ "$rc" = 0 ] || printf '    %s[ssh exit status %s]%s\n' "$DIM" "$rc" "$RESET"
     return 0
 }
@@ -100,10 +100,10 @@ heading "5. The customer sees every login and its reason"
 show alice supportgrant logins
 say "The same, with the exact time, in the systemd journal:"
 sg_journal_sync
-show root journalctl --directory /run/log/journal --no-pager -o short-iso SYSLOG_IDENTIFIER=supportgrant
+show root journalctl --directory /run/log/journal --no-pager -o short-iso _UID=0 SYSLOG_IDENTIFIER=supportgrant
 say "Each entry carries structured fields for tools:"
-printf '%sroot$ journalctl --directory /run/log/journal -o verbose SUPPORTGRANT_EVENT=login-accepted SUPPORTGRANT_USER=jdoe | grep SUPPORTGRANT_%s\n' "$CYAN" "$RESET"
-journalctl --directory /run/log/journal --no-pager -o verbose SUPPORTGRANT_EVENT=login-accepted SUPPORTGRANT_USER=jdoe |
+printf '%sroot$ journalctl --directory /run/log/journal -o verbose _UID=0 SUPPORTGRANT_EVENT=login-accepted SUPPORTGRANT_USER=jdoe | grep SUPPORTGRANT_%s\n' "$CYAN" "$RESET"
+journalctl --directory /run/log/journal --no-pager -o verbose _UID=0 SUPPORTGRANT_EVENT=login-accepted SUPPORTGRANT_USER=jdoe |
     grep '^ *SUPPORTGRANT_' | sed 's/^ */    /'
 
 heading "6. Revoking access ends a live session"
@@ -119,7 +119,7 @@ mkdir -p "$LIVE"
     echo "$rc" >"$LIVE/rc"
 ) &
 sg_wait_for 15 grep -q working "$LIVE/out" || sg_die "jdoe's session did not start"
-sed 's/^/    /' "$LIVE/out"
+tr -d '\r' <"$LIVE/out" | sed 's/^/    /'
 show root pgrep -a -u jdoe
 show alice supportgrant status
 t0=$(date +%s%N)
@@ -128,12 +128,12 @@ sg_wait_for 10 test -e "$LIVE/rc" || sg_die "jdoe's session was not cut"
 t1=$(date +%s%N)
 ms=$(((t1 - t0) / 1000000))
 say "jdoe's ssh ended $ms ms after the revocation was asked for (exit status $(cat "$LIVE/rc")); it printed:"
-sed -n '2,$p' "$LIVE/out" | sed 's/^/    /'
+tr -d '\r' <"$LIVE/out" | sed -n '2,$p' | sed 's/^/    /'
 sg_wait_for 3 sh -c '! pgrep -u jdoe >/dev/null' || true
 show root pgrep -a -u jdoe || say "    (no process of jdoe is left, not even the job that ignored SIGTERM)"
 show alice supportgrant logins --user jdoe --limit 1
 sg_journal_sync
-show root journalctl --directory /run/log/journal --no-pager -o short-iso SUPPORTGRANT_EVENT=session-terminated
+show root journalctl --directory /run/log/journal --no-pager -o short-iso _UID=0 SUPPORTGRANT_EVENT=session-terminated
 
 heading "That is supportgrant"
 say "Staff get in only while the customer says so, every login says why, the customer sees it all, and when access ends the sessions end."

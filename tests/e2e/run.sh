@@ -70,8 +70,8 @@ login() {
     else
         sg_ssh "$u" "$@" >"$T/out" 2>"$T/err" </dev/null || RC=$?
     fi
-    OUT=$(cat "$T/out")
-    ERR=$(cat "$T/err")
+    OUT=$(tr -d '\r' <"$T/out")
+    ERR=$(tr -d '\r' <"$T/err")
 }
 
 # as USER CMD...: the CLI (or anything) as USER; sets RC, OUT, ERR. Staff without a grant may be
@@ -145,13 +145,16 @@ sg_wait_for 5 test "$(journal_count SUPPORTGRANT_EVENT=session-closed "SUPPORTGR
     fail "the journal has session-closed"
 ok "user grant: login asks the reason; SQLite and journal hold it verbatim; logout closes the row"
 
-# Without a command the gate starts the login shell, as sshd would.
+# Without a command the gate starts the login shell, as sshd would, and says what applies.
 RC=0
-OUT=$(printf 'echo "shell=$0"\nsupportgrant status\n' | sg_ssh jdoe 2>"$T/err") || RC=$?
+OUT=$(printf 'echo "shell=$0"\nsupportgrant status\nexit\n' | sg_ssh jdoe 2>"$T/err" | tr -d '\r') || RC=$?
 ERR=$(cat "$T/err")
 [[ $RC == 0 && $OUT == *"shell=-bash"* && $OUT == *"Your support access runs until"*"(export: no)"* ]] ||
     fail "without a command jdoe gets his login shell, and status shows his access"
-ok "no command: the gate starts the login shell; supportgrant status there shows the access"
+# (The terminal echoes what the client typed ahead; the shell's own output comes after.)
+[[ $(grep -m 1 -e '^Support access for jdoe' -e 'shell=-bash' <<<"$OUT") == "Support access for jdoe runs until "*"; data export: no." ]] ||
+    fail "the terminal session starts with what applies: until when, and no export"
+ok "no command: the gate starts the login shell, saying until when and that export is off; supportgrant status there shows the access"
 
 # ==== 4. a reason too short is asked again; three bad answers deny ===========================
 login jdoe -a $'too short\n'"$GOOD" -- true
@@ -321,7 +324,8 @@ outlived() { sg_journal SUPPORTGRANT_EVENT=session-terminated SUPPORTGRANT_USER=
 outlived_is() { [ "$(outlived)" = "$1" ]; }
 as alice supportgrant --json grant jdoe
 G=$(grant_id "$OUT")
-login jdoe -- 'setsid sleep 1002 </dev/null >/dev/null 2>&1 & echo detached'
+# (setsid -f, then a moment: the terminal's hangup at logout must not reach it before setsid())
+login jdoe -- 'setsid -f sleep 1002 </dev/null >/dev/null 2>&1; sleep 0.5; echo detached'
 [[ $RC == 0 && $OUT == detached ]] || fail "jdoe starts a detached process and logs out"
 sg_wait_for 5 login_end_is jdoe closed || { OUT=$(last_login jdoe); fail "jdoe's login row ends 'closed'"; }
 pgrep -u jdoe -f 'sleep 1002' >/dev/null || fail "jdoe's detached process outlives the logout"
@@ -359,73 +363,105 @@ wait "$ROOT_PID" 2>/dev/null || rc=$?
 [[ $rc == 137 ]] || fail "pid_start 0: root's process on the recorded pid was not signalled (it ended with $rc, not by the test's SIGKILL)"
 ok "a login without a recorded start time is terminated without signalling its pid"
 
-# ==== 12. export control (supportgrant gate) ==================================================
+# ==== 12. export control (supportgrant gate): without export, a terminal and nothing else =====
 mapfile -t SSHO < <(sg_ssh_opts jdoe)
 RSYNC_E=$(sg_ssh_command jdoe)
 echo "uploaded by the test" >"$T/upload.txt"
-echo "secret customer data $RANDOM" >/home/jdoe/data.txt
+SECRET="secret customer data $RANDOM$RANDOM"
+echo "$SECRET" >/home/jdoe/data.txt
 chown jdoe: /home/jdoe/data.txt
+install -m 0755 -o jdoe -g jdoe /usr/lib/openssh/sftp-server /home/jdoe/my-sftp-server
 
 transfer() { # transfer CMD...: sets RC, OUT, ERR
     RC=0
     sg_with_askpass "$@" >"$T/out" 2>"$T/err" </dev/null || RC=$?
-    OUT=$(cat "$T/out")
-    ERR=$(cat "$T/err")
+    OUT=$(tr -d '\r' <"$T/out")
+    ERR=$(tr -d '\r' <"$T/err")
 }
+# Only root writes genuine entries: every query here filters on _UID=0, as the documentation's do.
+refusals() { journal_count _UID=0 SUPPORTGRANT_EVENT=export-refused SUPPORTGRANT_USER=jdoe SUPPORTGRANT_EXPORT=no MESSAGE_ID=584ebc450d2e4a619b211d0c0fb9989a "$@"; }
+got_secret() { grep -rqs "$SECRET" "$T/got" || [[ $OUT == *"$SECRET"* ]]; }
+
+# Every way out that the reviews found, and the usual ones; each is one entry in the journal.
+ways=(
+    "sftp get|sftp ${SSHO[*]} -b $T/get.batch 127.0.0.1|sftp read /home/jdoe/data.txt"
+    "scp (sftp protocol)|scp ${SSHO[*]} 127.0.0.1:/home/jdoe/data.txt $T/got/scp|sftp read /home/jdoe/data.txt"
+    "scp -O|scp -O ${SSHO[*]} 127.0.0.1:/home/jdoe/data.txt $T/got/scpO|scp -f /home/jdoe/data.txt"
+    "rsync from the host|rsync -e '$RSYNC_E' 127.0.0.1:/home/jdoe/data.txt $T/got/rsync|rsync --server --sender"
+    "sftp -s with a name built by the shell|sftp ${SSHO[*]} -s 'a=sftp-ser;b=ver;exec /usr/lib/openssh/\$a\$b' -b $T/get.batch 127.0.0.1|a=sftp-ser;b=ver;exec"
+    "sftp -s a copy of sftp-server in the home directory|sftp ${SSHO[*]} -s /home/jdoe/my-sftp-server -b $T/get.batch 127.0.0.1|/home/jdoe/my-sftp-server"
+    "rsync --rsync-path with a name built by the shell|rsync -e '$RSYNC_E' --rsync-path='a=rsy;b=nc;\$a\$b' 127.0.0.1:/home/jdoe/data.txt $T/got/rsync2|a=rsy;b=nc;"
+    "ssh host cat FILE|ssh -T ${SSHO[*]/-P/-p} 127.0.0.1 cat /home/jdoe/data.txt|cat /home/jdoe/data.txt"
+    "ssh host sh -c|ssh -T ${SSHO[*]/-P/-p} 127.0.0.1 \"sh -c 'cat /home/jdoe/data.txt'\"|sh -c 'cat /home/jdoe/data.txt'"
+    "ssh host python3 -c|ssh -T ${SSHO[*]/-P/-p} 127.0.0.1 \"python3 -c 'print(open(\\\"/home/jdoe/data.txt\\\").read())'\"|python3 -c"
+)
+printf 'get /home/jdoe/data.txt %s\n' "$T/got/sftp" >"$T/get.batch"
+printf 'put %s /home/jdoe/up.sftp\n' "$T/upload.txt" >"$T/put.batch"
 
 as alice supportgrant grant jdoe
-rm -f "$T"/got.*
-printf 'get /home/jdoe/data.txt %s\n' "$T/got.sftp" >"$T/get.batch"
-printf 'put %s /home/jdoe/up.sftp\n' "$T/upload.txt" >"$T/put.batch"
-transfer sftp "${SSHO[@]}" -b "$T/get.batch" 127.0.0.1
-[[ $RC != 0 && ! -s $T/got.sftp && $ERR == *"Permission denied"* ]] || fail "without export: sftp get fails"
+for way in "${ways[@]}"; do
+    IFS='|' read -r what cmd logged <<<"$way"
+    rm -rf "$T/got" && mkdir -p "$T/got"
+    before=$(refusals)
+    eval "transfer $cmd"
+    ! got_secret || fail "without export: $what gets no byte of the secret file"
+    sg_wait_for 3 test "$(refusals)" = $((before + 1)) ||
+        { OUT=$(sg_journal SUPPORTGRANT_EVENT=export-refused | jq -r '._UID + " " + .SUPPORTGRANT_COMMAND'); fail "without export: $what is journaled exactly once as export-refused by root"; }
+    [[ $(sg_journal _UID=0 SUPPORTGRANT_EVENT=export-refused SUPPORTGRANT_USER=jdoe | tail -n 1 | jq -r .SUPPORTGRANT_COMMAND) == *"$logged"* ]] ||
+        fail "without export: the entry for $what says what was refused ($logged)"
+done
+# An sftp symlink to the server is refused too (it could plant one to run by path).
+printf 'symlink /usr/lib/openssh/sftp-server /home/jdoe/ss\n' >"$T/link.batch"
+before=$(refusals)
+transfer sftp "${SSHO[@]}" -b "$T/link.batch" 127.0.0.1
+[[ ! -e /home/jdoe/ss ]] || fail "without export: an sftp symlink is refused"
+sg_wait_for 3 test "$(refusals SUPPORTGRANT_COMMAND='sftp symlink')" -ge 1 || fail "without export: the refused symlink is journaled"
+# What still works: an sftp upload, a terminal, a gate_allow command exactly as written.
 transfer sftp "${SSHO[@]}" -b "$T/put.batch" 127.0.0.1
 [[ $RC == 0 ]] && cmp -s "$T/upload.txt" /home/jdoe/up.sftp || fail "without export: sftp put works"
-transfer scp "${SSHO[@]}" 127.0.0.1:/home/jdoe/data.txt "$T/got.scp"
-[[ $RC != 0 && ! -s $T/got.scp ]] || fail "without export: scp (sftp mode) download fails"
-before=$(journal_count SUPPORTGRANT_EVENT=export-refused SUPPORTGRANT_USER=jdoe)
-transfer scp -O "${SSHO[@]}" 127.0.0.1:/home/jdoe/data.txt "$T/got.scpO"
-[[ $RC != 0 && ! -s $T/got.scpO && $ERR == *"data export is not allowed for jdoe"* && $ERR == *"scp download refused"* ]] ||
-    fail "without export: scp -O download refused with a clear message"
-transfer scp -O "${SSHO[@]}" "$T/upload.txt" 127.0.0.1:/home/jdoe/up.scpO
-[[ $RC == 0 ]] && cmp -s "$T/upload.txt" /home/jdoe/up.scpO || fail "without export: scp -O upload works"
-transfer rsync -e "$RSYNC_E" 127.0.0.1:/home/jdoe/data.txt "$T/got.rsync"
-[[ $RC != 0 && ! -s $T/got.rsync && $ERR == *"rsync download refused"* ]] || fail "without export: rsync from the host refused"
-transfer rsync -e "$RSYNC_E" "$T/upload.txt" 127.0.0.1:/home/jdoe/up.rsync
-[[ $RC == 0 ]] && cmp -s "$T/upload.txt" /home/jdoe/up.rsync || fail "without export: rsync to the host works"
-# The sftp server as a shell command, not the subsystem: the ";" used to run it unrestricted.
-transfer sftp "${SSHO[@]}" -s '/usr/lib/openssh/sftp-server;' -b "$T/get.batch" 127.0.0.1
-[[ $RC != 0 && ! -s $T/got.sftp && $ERR == *"file transfer refused"* ]] ||
-    fail "without export: sftp -s 'sftp-server;' refused"
-login jdoe -- '\scp -f /home/jdoe/data.txt'
-[[ $RC == 1 && -z $OUT && $ERR == *"file transfer refused"* ]] || fail "without export: \\scp -f refused"
-login jdoe -- 'nohup true >/dev/null 2>&1 & id -un'
-[[ $RC == 0 && $OUT == jdoe ]] || fail "without export: a command with shell syntax still runs"
+login jdoe -- 'id -un'
+[[ $RC == 0 && $OUT == jdoe ]] || fail "without export: a command in a terminal session runs"
+cp /etc/security/supportgrant.conf "$T/conf.before-allow"
+echo 'gate_allow = echo allowed by the customer' >>/etc/security/supportgrant.conf
+login jdoe -T -- 'echo allowed by the customer'
+[[ $RC == 0 && $OUT == "allowed by the customer" ]] || fail "without export: a gate_allow command runs without a terminal"
+login jdoe -T -- 'echo allowed by the customer; cat /home/jdoe/data.txt'
+[[ $RC == 1 && $OUT != *"$SECRET"* ]] || fail "without export: only exactly the gate_allow command runs"
+cp "$T/conf.before-allow" /etc/security/supportgrant.conf
 # Forwarding never reaches the gate; the sshd configuration (DisableForwarding) turns it off.
 login jdoe -o ExitOnForwardFailure=yes -R 127.0.0.1:0:127.0.0.1:9 -- 'echo forwarded'
 [[ $RC != 0 && $OUT != *forwarded* ]] || fail "remote port forwarding is refused for staff"
-[[ $(journal_count SUPPORTGRANT_EVENT=export-refused SUPPORTGRANT_USER=jdoe SUPPORTGRANT_EXPORT=no \
-    SUPPORTGRANT_RHOST=127.0.0.1 MESSAGE_ID=584ebc450d2e4a619b211d0c0fb9989a) -eq $((before + 4)) ]] ||
-    fail "scp -f, rsync --sender, sftp-server; and \\scp each wrote export-refused to the journal"
-ok "without export: sftp/scp downloads fail, scp -f, rsync --sender and hidden transfers refused and journaled, uploads work"
+ok "without export: ${#ways[@]} ways out get no byte and are journaled once each by root; sftp upload, a terminal and gate_allow work"
 
 as alice supportgrant revoke --user jdoe
 as alice supportgrant grant jdoe --export
-transfer sftp "${SSHO[@]}" -b "$T/get.batch" 127.0.0.1
-[[ $RC == 0 ]] && cmp -s /home/jdoe/data.txt "$T/got.sftp" || fail "with export: sftp get works"
-transfer scp "${SSHO[@]}" 127.0.0.1:/home/jdoe/data.txt "$T/got.scp"
-[[ $RC == 0 ]] && cmp -s /home/jdoe/data.txt "$T/got.scp" || fail "with export: scp works"
-transfer scp -O "${SSHO[@]}" 127.0.0.1:/home/jdoe/data.txt "$T/got.scpO"
-[[ $RC == 0 ]] && cmp -s /home/jdoe/data.txt "$T/got.scpO" || fail "with export: scp -O works"
-transfer rsync -e "$RSYNC_E" 127.0.0.1:/home/jdoe/data.txt "$T/got.rsync"
-[[ $RC == 0 ]] && cmp -s /home/jdoe/data.txt "$T/got.rsync" || fail "with export: rsync from the host works"
-rm -f "$T/got.sftp"
-transfer sftp "${SSHO[@]}" -s '/usr/lib/openssh/sftp-server;' -b "$T/get.batch" 127.0.0.1
-[[ $RC == 0 ]] && cmp -s /home/jdoe/data.txt "$T/got.sftp" || fail "with export: sftp -s 'sftp-server;' works"
+for way in "${ways[@]}"; do
+    IFS='|' read -r what cmd logged <<<"$way"
+    rm -rf "$T/got" && mkdir -p "$T/got"
+    eval "transfer $cmd"
+    got_secret || fail "with export: $what works"
+done
 login jdoe -- 'echo "export=$SUPPORTGRANT_EXPORT"'
 [[ $RC == 0 && $OUT == export=yes ]] || fail "with export: the session says so"
-ok "with export: sftp, scp, scp -O and rsync downloads work"
+ok "with export: the same ${#ways[@]} transfers all work"
 as alice supportgrant revoke --all
+
+# ==== 12b. only root writes genuine entries: forgeries stay out of the documented queries =====
+FORGED="forged $RANDOM"
+for u in www-data jdoe; do
+    printf 'MESSAGE=%s by %s\nSYSLOG_IDENTIFIER=supportgrant\nMESSAGE_ID=8f80990ef59447feb030e4ce4de194d7\nSUPPORTGRANT_EVENT=login-accepted\nSUPPORTGRANT_USER=jdoe\n' "$FORGED" "$u" |
+        setpriv --reuid="$u" --regid="$(id -g "$u")" --clear-groups logger --journald ||
+        fail "logger --journald as $u"
+done
+sg_journal_sync
+[[ $(sg_journal SYSLOG_IDENTIFIER=supportgrant | grep -c "$FORGED") == 2 ]] ||
+    fail "both forgeries are in the journal (the harness sees them)"
+[[ $(sg_journal _UID=0 SYSLOG_IDENTIFIER=supportgrant | grep -c "$FORGED") == 0 &&
+    $(sg_journal _UID=0 SUPPORTGRANT_EVENT=login-accepted SUPPORTGRANT_USER=jdoe | grep -c "$FORGED") == 0 ]] ||
+    fail "the documented queries (_UID=0) show no forgery"
+[[ $(sg_journal _UID=0 SYSLOG_IDENTIFIER=supportgrant SUPPORTGRANT_EVENT=login-accepted | grep -c .) -ge 1 ]] ||
+    fail "the documented queries show the genuine entries"
+ok "forged entries (logger --journald as www-data and as staff) stay out of every _UID=0 query"
 
 # ==== staff in a user directory (SPEC §2): by name, and fail closed when it fails ===============
 # tests/nss/nss_sgdir.c stands in for sssd or nslcd, after the local files, in sshd, the daemon

@@ -274,8 +274,11 @@ sg_sshd_stop() {
 
 # sg_ssh [-a ANSWERS] USER [SSH-OPTION...] [-- COMMAND...]: logs USER in with its key and
 # answers the keyboard-interactive prompts with ANSWERS (one per line; default: a good
-# reason). Returns ssh's exit status; stdout and stderr are ssh's. After the call,
-# $SG_LAST_PROMPTS names the file listing the prompts the login got.
+# reason). The session has a terminal (-tt), as a person's has: staff without export get
+# nothing else (SPEC §8); pass -T for a session without one. With a terminal the remote
+# stdout and stderr both come to stdout, with CRLF line ends. Returns ssh's exit status;
+# stdout and stderr are ssh's. After the call, $SG_LAST_PROMPTS names the file listing the
+# prompts the login got.
 sg_ssh() {
     local answers="Ticket 4711: customer reported a failing backup" u
     if [ "$1" = -a ]; then
@@ -297,7 +300,7 @@ sg_ssh() {
         -o UserKnownHostsFile="$SG_HOST_DIR/known_hosts" -o StrictHostKeyChecking=no \
         -o BatchMode=no -o PreferredAuthentications=publickey,keyboard-interactive \
         -o ConnectTimeout=10 -o ServerAliveInterval=2 -o ServerAliveCountMax=3 \
-        -o User="$u" "${opts[@]}" 127.0.0.1 "$@"
+        -o User="$u" -tt "${opts[@]}" 127.0.0.1 "$@"
 }
 
 # sg_ssh_opts USER: the options sg_ssh uses, for scp/sftp/rsync -e (no answers: set

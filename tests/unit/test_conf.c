@@ -688,6 +688,38 @@ static void test_login_defs_bad(void **state)
         assert_int_equal(max, 2);
 }
 
+/* gate_allow (SPEC §8): one exact command per line, none by default. */
+static void test_gate_allow(void **state)
+{
+        struct sg_config c;
+        struct sg_error err = {};
+        char line[64];
+
+        sg_config_init(&c);
+        assert_int_equal(c.n_gate_allow, 0);
+        assert_int_equal(parse(&c,
+                               "gate_allow = /usr/bin/uptime\n"
+                               "gate_allow =   systemctl status nginx  \n"
+                               "gate_allow = /usr/bin/uptime\n",
+                               &err),
+                         0);
+        assert_int_equal(c.n_gate_allow, 2);
+        assert_string_equal(c.gate_allow[0], "/usr/bin/uptime");
+        assert_string_equal(c.gate_allow[1], "systemctl status nginx");
+
+        assert_int_equal(sg_config_set(&c, "gate_allow", "", &err), -EINVAL);
+        assert_int_equal(sg_config_set(&c, "gate_allow", "ls\tx", &err), -EINVAL);
+        assert_non_null(strstr(err.msg, "bad value"));
+        assert_int_equal(sg_config_set(&c, "gate_allow", "caf\xc3\xa9", &err), -EINVAL);
+        for (int i = 2; i < SG_GATE_ALLOW_MAX; i++) {
+                (void)snprintf(line, sizeof(line), "/usr/bin/true %d", i);
+                set_ok(&c, "gate_allow", line);
+        }
+        assert_int_equal(sg_config_set(&c, "gate_allow", "/usr/bin/one-too-many", &err), -EINVAL);
+        assert_non_null(strstr(err.msg, "at most 16"));
+        assert_int_equal(c.n_gate_allow, SG_GATE_ALLOW_MAX);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -705,6 +737,7 @@ int main(void)
                 cmocka_unit_test(test_shipped_file),
                 cmocka_unit_test(test_login_defs),
                 cmocka_unit_test(test_login_defs_bad),
+                cmocka_unit_test(test_gate_allow),
         };
 
         return cmocka_run_group_tests(tests, setup_tmpdir, teardown_tmpdir);
