@@ -68,11 +68,12 @@ static const struct cli_command commands[] = {
          0, 0, 2, cli_cmd_rights},
         {"gate", "gate", "sshd ForceCommand for staff: export control",
          "Run by sshd as ForceCommand for the staff group, with the client's request in\n"
-         "SSH_ORIGINAL_COMMAND. Without the export right (asked from supportgrantd; if it cannot\n"
-         "be asked: none) the sftp subsystem runs with reading denied, and scp downloads\n"
-         "(scp -f) and rsync senders are refused with a journal entry. Anything else runs in\n"
-         "the user's shell, as sshd would run it. A speed bump, not a wall: a shell can still\n"
-         "print a file.\n",
+         "SSH_ORIGINAL_COMMAND. With the export right (asked from supportgrantd) it runs as\n"
+         "sshd would have run it. Without (or if the daemon cannot be asked): a session with a\n"
+         "terminal runs the shell or command; the sftp subsystem runs with reads, links and\n"
+         "renames denied; every other command is refused unless it is exactly a gate_allow\n"
+         "command of supportgrant.conf. Refusals are journaled by supportgrantd. A speed bump,\n"
+         "not a wall: a terminal can still show a file.\n",
          0, 0, 0, cli_cmd_gate},
         {"help", "help [COMMAND]", "show this help, or one command's",
          "Show the help for all commands, or for one.\n", 0, 0, 1, cmd_help},

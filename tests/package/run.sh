@@ -259,13 +259,14 @@ always_fields() {
     login-denied) echo USER SERVICE ;;
     session-closed | session-terminated) echo USER LOGIN_ID SERVICE ;;
     right-changed) echo USER ACTOR ;;
-    export-refused) echo USER ;;
+    export-refused) echo USER COMMAND ;;
     esac
 }
 field_value() {
     case $1 in
     USER) echo jdoe ;; GRANT_ID) echo 1 ;; LOGIN_ID) echo 5 ;; SERVICE) echo sshd ;;
     ACTOR) echo root ;; EXPIRES) echo permanent ;; EXPORT) echo no ;;
+    COMMAND) echo "scp -f /etc/shadow" ;;
     esac
 }
 substitutions_ok() {
