@@ -25,6 +25,7 @@
 #define REASON_TRIES   3
 #define TOKEN_ENV      "SUPPORTGRANT_TOKEN"
 #define LOGIN_DATA     "pam_supportgrant_login_id"
+#define RAN_DATA       "pam_supportgrant_ran_" /* + phase: it ran in this transaction */
 #define DAEMON_TIMEOUT 5000 /* ms; the daemon may be starting through socket activation */
 
 /* Everything a phase needs, on the stack of pam_sm_* (no global state in a module). */
@@ -97,9 +98,20 @@ static void parse_args(struct ctx *c, int argc, const char **argv)
                         key[eq - argv[i]] = 0;
                         struct sg_error why = {};
 
-                        r = sg_config_set(&c->cfg, key, eq + 1, &why);
-                        if (r < 0)
-                                (void)sg_error_set(&e, r, "module argument: %s", why.msg);
+                        /* Only what may differ per service: the daemon and the CLI read the
+                         * file alone, and must agree with the module on everything else (who
+                         * is staff above all). */
+                        if (!streq(key, "reason") && !streq(key, "reason_min_length"))
+                                r = sg_error_set(&e, -EINVAL,
+                                                 "module argument '%s': only reason= and "
+                                                 "reason_min_length= may be set per service; "
+                                                 "set %s in %s",
+                                                 argv[i], key, conf);
+                        else {
+                                r = sg_config_set(&c->cfg, key, eq + 1, &why);
+                                if (r < 0)
+                                        (void)sg_error_set(&e, r, "module argument: %s", why.msg);
+                        }
                 }
                 if (r < 0 && c->conf_r >= 0) {
                         c->conf_r = r;
@@ -491,9 +503,42 @@ _public_ int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char 
         return PAM_IGNORE;
 }
 
+/* A service file with the module's own lines besides the pam-auth-update profile's runs it
+ * twice in one phase of one transaction. The first run decides (its denial stands: the stack
+ * fails); the second is ignored, so that no second reason is asked and no second login
+ * recorded; the stack is logged once. Not for auth: sshd may call it again on one handle, and
+ * only sshd's own line has it. */
+static bool second_run(pam_handle_t *pamh, const char *phase)
+{
+        char key[64];
+        const void *seen = NULL;
+
+        (void)snprintf(key, sizeof(key), "%s%s", RAN_DATA, phase);
+        if (pam_get_data(pamh, key, &seen) != PAM_SUCCESS || !seen) {
+                (void)pam_set_data(pamh, key, (void *)1, NULL);
+                return false;
+        }
+        if (pam_get_data(pamh, RAN_DATA "logged", &seen) != PAM_SUCCESS || !seen) {
+                const void *service = NULL;
+
+                (void)pam_get_item(pamh, PAM_SERVICE, &service);
+                pam_syslog(pamh, LOG_WARNING,
+                           "pam_supportgrant runs more than once in the %s phase of service %s: "
+                           "only the first run counts; remove the module's own lines from "
+                           "/etc/pam.d/%s (the pam-auth-update profile covers every service)",
+                           phase, service ? (const char *)service : "?",
+                           service ? (const char *)service : "SERVICE");
+                (void)pam_set_data(pamh, RAN_DATA "logged", (void *)1, NULL);
+        }
+        return true;
+}
+
 _public_ int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
         struct ctx c = {};
+
+        if (second_run(pamh, "account"))
+                return PAM_IGNORE;
 
         switch (setup(&c, pamh, flags, argc, argv)) {
         case SETUP_NOT_STAFF:
@@ -599,6 +644,8 @@ _public_ int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const 
         size_t n_deps;
         int r;
 
+        if (second_run(pamh, "open_session"))
+                return PAM_IGNORE;
         switch (setup(&c, pamh, flags, argc, argv)) {
         case SETUP_NOT_STAFF:
                 return PAM_IGNORE;
@@ -712,6 +759,8 @@ _public_ int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const
         char msg[SG_NAME_MAX + 64];
         int r;
 
+        if (second_run(pamh, "close_session"))
+                return PAM_IGNORE;
         switch (setup(&c, pamh, flags, argc, argv)) {
         case SETUP_NOT_STAFF:
                 return PAM_IGNORE;

@@ -912,9 +912,11 @@ static void session_needs_the_daemon(void **state)
         assert_non_null(strstr(cs.transcript, "supportgrantd does not answer"));
         assert_string_equal(logins_of("jdoe").last.detail, "supportgrantd is not running");
 
-        /* Without session termination the daemon is not needed. */
-        (void)snprintf(args, sizeof(args), "conf=%s terminate_sessions=no", c);
-        write_service("sg-nodaemon", args);
+        /* Without session termination (the file's setting, as the daemon's: not a module
+         * argument) the daemon is not needed. */
+        (void)snprintf(extra, sizeof(extra),
+                       "socket = %s/run/nobody-listens\nterminate_sessions = no", dir);
+        write_conf("nodaemon.conf", extra, c, sizeof(c));
         cs = (struct conv_script){.answers = {REASON}};
         pamh = start("sg-nodaemon", "jdoe", &cs);
         assert_int_equal(pam_acct_mgmt(pamh, 0), PAM_SUCCESS);
@@ -1068,6 +1070,124 @@ static void no_staff_group_yet(void **state)
         assert_int_equal(login("dana", "sg-fresh", false), PAM_PERM_DENIED);
 }
 
+/* SPEC §5 module arguments: only per-service settings. staff_group= as an argument would make
+ * the module and the daemon disagree on who is staff; it is a configuration error. */
+static void only_per_service_arguments(void **state)
+{
+        char args[PATH_MAX + 64];
+        struct conv_script cs = {.answers = {REASON}};
+        pam_handle_t *pamh;
+
+        grant_user("jdoe");
+        grant_user("vic");
+        (void)snprintf(args, sizeof(args), "conf=%s staff_group=vendor-staff", conf);
+        write_service("sg-args", args);
+        pamh = start("sg-args", "jdoe", &cs);
+        assert_int_equal(pam_acct_mgmt(pamh, 0), PAM_PERM_DENIED);
+        assert_non_null(strstr(cs.transcript, "configuration is broken"));
+        finish(pamh, PAM_PERM_DENIED);
+        /* vic is staff only by the argument: to the daemon, a customer; not the module's. */
+        pamh = start("sg-args", "vic", &cs);
+        assert_int_equal(pam_acct_mgmt(pamh, 0), PAM_SUCCESS);
+        assert_true(ignored());
+        finish(pamh, PAM_SUCCESS);
+        /* The positive twin: a per-service setting is taken. */
+        (void)snprintf(args, sizeof(args), "conf=%s reason=off reason_min_length=20", conf);
+        write_service("sg-args", args);
+        {
+                struct conv_script quiet = {.cannot_prompt = true};
+
+                pamh = start("sg-args", "jdoe", &quiet);
+                assert_int_equal(pam_acct_mgmt(pamh, 0), PAM_SUCCESS);
+                assert_false(ignored());
+                assert_int_equal(quiet.prompts, 0);
+                finish(pamh, PAM_SUCCESS);
+        }
+}
+
+/* A service file with the module's own lines besides the profile's: the first run decides,
+ * the second is ignored (one reason, one login row, the session opens). */
+static void write_twice(const char *name, const char *first_args)
+{
+        char path[PATH_MAX + 64];
+
+        (void)snprintf(path, sizeof(path), "%s/%s", confdir, name);
+        write_file(path, 0644,
+                   "auth required pam_permit.so\n"
+                   "account required %s conf=%s %s\n"
+                   "account required %s conf=%s\n"
+                   "account required pam_permit.so\n"
+                   "session required %s conf=%s %s\n"
+                   "session required %s conf=%s\n"
+                   "session required pam_permit.so\n",
+                   module, conf, first_args, module, conf, module, conf, first_args, module, conf);
+}
+
+static int twice(const char *service, const char *user, struct conv_script *cs)
+{
+        pam_handle_t *pamh = start(service, user, cs);
+        int r = pam_acct_mgmt(pamh, 0);
+
+        if (r == PAM_SUCCESS)
+                r = pam_open_session(pamh, 0);
+        if (r == PAM_SUCCESS)
+                r = pam_close_session(pamh, 0);
+        finish(pamh, r);
+        return r;
+}
+
+static void second_run_is_ignored(void **state)
+{
+        struct conv_script cs = {.answers = {REASON, REASON}};
+        struct conv_script mdev_cs = {.answers = {REASON, REASON}};
+
+        grant_user("jdoe");
+        write_twice("sg-twice", "");
+        assert_int_equal(twice("sg-twice", "jdoe", &cs), PAM_SUCCESS);
+        assert_int_equal(cs.prompts, 1);
+        assert_int_equal(logins_of("jdoe").n, 1);
+        assert_int_equal(logins_of("jdoe").last.outcome, SG_LOGIN_ACCEPTED);
+        assert_true(logins_of("jdoe").last.ended_at > 0);
+        /* A denial by the first run stands, recorded once. */
+        assert_int_equal(twice("sg-twice", "mdev", &mdev_cs), PAM_PERM_DENIED);
+        assert_int_equal(logins_of("mdev").n, 1);
+        cs = (struct conv_script){.cannot_prompt = true};
+        assert_int_equal(twice("sg-twice", "alice", &cs), PAM_SUCCESS);
+        assert_int_equal(cs.prompts, 0);
+        assert_int_equal(logins_of("alice").n, 0);
+}
+
+/* SPEC §5: services that cannot prompt (cron, atd, user@.service). With the profile alone a
+ * staff account is refused there cleanly (a reason is required and cannot be asked), and the
+ * overview shows why; a service file whose own first lines say reason=off runs it, recorded
+ * with the service and no reason. */
+static void noninteractive_services(void **state)
+{
+        struct conv_script cron = {.cannot_prompt = true};
+        char args[PATH_MAX + 64];
+
+        grant_user("jdoe");
+        (void)snprintf(args, sizeof(args), "conf=%s", conf);
+        write_service("cron", args);
+        assert_int_equal(twice("cron", "jdoe", &cron), PAM_PERM_DENIED);
+        assert_int_equal(cron.prompts, 1);
+        assert_int_equal(logins_of("jdoe").last.outcome, SG_LOGIN_DENIED);
+        assert_string_equal(logins_of("jdoe").last.service, "cron");
+        assert_non_null(strstr(logins_of("jdoe").last.detail, "cannot ask"));
+
+        write_twice("cron", "reason=off");
+        cron = (struct conv_script){.cannot_prompt = true};
+        assert_int_equal(twice("cron", "jdoe", &cron), PAM_SUCCESS);
+        assert_int_equal(cron.prompts, 0);
+        assert_int_equal(logins_of("jdoe").last.outcome, SG_LOGIN_ACCEPTED);
+        assert_string_equal(logins_of("jdoe").last.service, "cron");
+        assert_string_equal(logins_of("jdoe").last.reason, "");
+        /* Without a grant: refused there too. */
+        sql("DELETE FROM grants");
+        cron = (struct conv_script){.cannot_prompt = true};
+        assert_int_equal(twice("cron", "jdoe", &cron), PAM_PERM_DENIED);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1095,6 +1215,9 @@ int main(void)
                 cmocka_unit_test_setup(last_staff_gid_decides, reset),
                 cmocka_unit_test_setup(shadowing_local_group, reset),
                 cmocka_unit_test_setup(no_staff_group_yet, reset),
+                cmocka_unit_test_setup(only_per_service_arguments, reset),
+                cmocka_unit_test_setup(second_run_is_ignored, reset),
+                cmocka_unit_test_setup(noninteractive_services, reset),
         };
         char args[PATH_MAX + 64];
 
