@@ -75,6 +75,12 @@ static const struct cli_command commands[] = {
          "command of supportgrant.conf. Refusals are journaled by supportgrantd. A speed bump,\n"
          "not a wall: a terminal can still show a file.\n",
          0, 0, 0, cli_cmd_gate},
+        {"doctor", "doctor", "check that this host gates staff everywhere",
+         "Check the host's setup, one line each (ok, warn, FAIL with what to fix): the\n"
+         "configuration, the staff group, supportgrantd, every PAM service that opens a session\n"
+         "(is staff gated there?), sshd's auth line, its Match Group and, as root, what sshd -T\n"
+         "applies to a staff member. Exit 0 when nothing failed, 1 otherwise.\n",
+         0, 0, 0, cli_cmd_doctor},
         {"help", "help [COMMAND]", "show this help, or one command's",
          "Show the help for all commands, or for one.\n", 0, 0, 1, cmd_help},
 };

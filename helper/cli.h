@@ -145,6 +145,9 @@ int cli_check_window(const struct cli *cli, char *since, char *until);
 /* cli-logins.c */
 int cli_cmd_logins(struct cli *cli);
 
+/* cli-doctor.c */
+int cli_cmd_doctor(struct cli *cli);
+
 /* cli-code.c */
 int cli_cmd_request(struct cli *cli);
 int cli_cmd_activate(struct cli *cli);

@@ -543,6 +543,84 @@ sg_daemon_reload
 sg_sshd_restart
 ok "directory notfound, unavail-enoent, unavail-eio, tryagain: staff refused with or without a grant, customers unaffected"
 
+# ==== every service gates staff (SPEC §5): the README's wiring, and supportgrant doctor =========
+# Until here the host had the older sshd-only wiring (account and session in /etc/pam.d/sshd):
+# doctor must say that login, su and the rest let staff in unchecked.
+doctor() { RC=0; sg_as "${1:-root}" supportgrant doctor "${@:2}" >"$T/out" 2>"$T/err" </dev/null || RC=$?; OUT=$(cat "$T/out"); ERR=$(cat "$T/err"); }
+[ "$(id -u)" = 0 ] && doctor_root() { RC=0; supportgrant doctor "$@" >"$T/out" 2>"$T/err" </dev/null || RC=$?; OUT=$(cat "$T/out"); ERR=$(cat "$T/err"); }
+doctor_root
+[[ $RC == 1 && $OUT == *"FAIL  pam login "*"staff NOT gated"* && $OUT == *"FAIL  pam su "* &&
+    $OUT == *"FAIL  pam su-l "* && $OUT == *"ok    pam sshd "* ]] ||
+    fail "doctor on the sshd-only wiring exits 1 and names each ungated service"
+doctor_root --json
+[[ $RC == 1 && $(jq -r '[.[] | select(.status == "fail") | .check] | index("pam login") != null' <<<"$OUT") == true ]] ||
+    fail "doctor --json: one object per check, the ungated services failing"
+ok "doctor on an sshd-only wiring: exit 1, naming login, su, su-l as ungated (--json too)"
+
+# Services a stock Debian host has besides these (their packages are not installed here): as
+# cron, at and systemd ship them.
+[ -e /etc/pam.d/cron ] || printf '@include common-auth\n@include common-account\nsession required pam_loginuid.so\n@include common-session-noninteractive\nsession required pam_limits.so\n' >/etc/pam.d/cron
+[ -e /etc/pam.d/atd ] || printf '@include common-auth\n@include common-account\nsession required pam_loginuid.so\n@include common-session-noninteractive\nsession required pam_limits.so\n' >/etc/pam.d/atd
+[ -e /etc/pam.d/systemd-user ] || printf 'account include common-account\nsession required pam_limits.so\nsession include common-session-noninteractive\n' >/etc/pam.d/systemd-user
+
+# Now exactly what the README tells an administrator; its last command is doctor.
+sg_sshd_integration off
+[ -e /etc/ssh/ssh_host_ed25519_key ] || ssh-keygen -q -A
+RC=0
+sg_readme_wiring || RC=$?
+OUT=$(cat "$SG_HOST_DIR/wiring.log")
+[[ $RC == 0 && $OUT == *"Staff are gated everywhere"* && $OUT != *FAIL* ]] ||
+    fail "the README's wiring block runs, and its supportgrant doctor exits 0"
+sg_sshd_restart
+ok "the README's wiring block, run verbatim: doctor exits 0"
+
+PAM_ASAN=
+if readelf -d "$B/pam_supportgrant.so" | grep -q 'NEEDED.*libasan'; then
+    PAM_ASAN="LD_PRELOAD=$(gcc -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0"
+fi
+pamt() { RC=0; printf '%s\n' "$GOOD" | env $PAM_ASAN pamtester -v "$@" >"$T/out" 2>&1 || RC=$?; OUT=$(cat "$T/out"); }
+services=(login su su-l cron atd systemd-user sshd)
+for svc in "${services[@]}"; do
+    pamt "$svc" jdoe acct_mgmt
+    [[ $RC != 0 && $OUT == *"not activated"* ]] || fail "$svc: staff without a grant is denied"
+    pamt "$svc" alice acct_mgmt
+    [[ $RC == 0 && $OUT != *"Reason"* ]] || fail "$svc: alice, a customer, passes untouched"
+done
+as alice supportgrant grant jdoe
+for svc in "${services[@]}"; do
+    pamt "$svc" jdoe acct_mgmt
+    [[ $RC == 0 ]] || fail "$svc: staff with a grant passes acct_mgmt (reason answered)"
+done
+ok "login, su, su-l, cron, atd, systemd-user, sshd: staff denied without a grant, allowed with one; customers untouched"
+
+# su - jdoe by root: a login of jdoe, the reason asked through the conversation.
+RC=0
+OUT=$(printf '%s\n' "$GOOD" | env $PAM_ASAN su - jdoe -c 'id -un' 2>"$T/err") || RC=$?
+ERR=$(cat "$T/err")
+[[ $RC == 0 && $OUT == *jdoe* && $ERR == *"Reason for this login"* ]] || fail "su - jdoe with a grant asks the reason"
+[[ $(jq -r '.service + "|" + .outcome + "|" + .reason' <<<"$(last_login jdoe)") == "su-l|accepted|$GOOD" ]] ||
+    { OUT=$(last_login jdoe); fail "the su - login is in the overview with service su-l and its reason"; }
+as alice supportgrant revoke --user jdoe
+RC=0
+OUT=$(printf '%s\n' "$GOOD" | env $PAM_ASAN su - jdoe -c 'id -un' 2>"$T/err") || RC=$?
+[[ $RC != 0 && $OUT != *jdoe* ]] || fail "su - jdoe without a grant is refused"
+ok "su - jdoe by root: asks the reason and records service su-l with a grant, refused without"
+
+# doctor names what breaks the wiring: a missing module_unknown=ignore, a Match Group of
+# another group than staff_group.
+cp /etc/pam.d/sshd "$T/pam.sshd.readme"
+sed -i 's/ module_unknown=ignore//' /etc/pam.d/sshd
+doctor_root
+[[ $RC == 1 && $OUT == *"FAIL  pam sshd auth"*"module_unknown=ignore"* ]] || fail "doctor names a missing module_unknown=ignore"
+cp "$T/pam.sshd.readme" /etc/pam.d/sshd
+sed -i 's/^Match Group onoffice-staff$/Match Group vendor-staff/' /etc/ssh/sshd_config.d/supportgrant.conf
+doctor_root
+[[ $RC == 1 && $OUT == *"FAIL  sshd match"*"vendor-staff"* ]] || fail "doctor names a Match Group that is not the staff group"
+sed -i 's/^Match Group vendor-staff$/Match Group onoffice-staff/' /etc/ssh/sshd_config.d/supportgrant.conf
+doctor alice
+[[ $RC == 0 && $OUT == *"warn  sshd effective"*"run as root"* ]] || fail "doctor as a customer: exit 0, sshd -T left to root"
+ok "doctor names a missing module_unknown=ignore and a Match Group of another group; any user may run it"
+
 # ==== the daemon and sshd stayed healthy ======================================================
 sg_daemon_answers || fail "supportgrantd still answers"
 kill -0 "$SG_SSHD_PID" || fail "sshd still runs"

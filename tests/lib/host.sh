@@ -199,6 +199,22 @@ sg_sshd_integration_deb() {
     fi
 }
 
+# sg_readme_wiring: runs README's wiring block (between its "wiring: begin/end" markers)
+# verbatim, so that what is tested is what the README tells administrators. There is no
+# systemd in the sandbox: its "systemctl reload ssh" is a no-op here, and the caller restarts
+# the test's sshd. Output in $SG_HOST_DIR/wiring.log; returns the block's status (its last
+# command is supportgrant doctor).
+sg_readme_wiring() {
+    local block shim=$SG_HOST_DIR/shim
+    block=$(awk '/<!-- wiring: begin -->/ { on = 1; next } /<!-- wiring: end -->/ { on = 0 }
+                 on && /^```/ { fence = !fence; next } on && fence' "$SG_TOP/README.md")
+    [ -n "$block" ] || sg_die "README has no wiring block"
+    mkdir -p "$shim"
+    printf '#!/bin/sh\n# no systemd in the test sandbox: the test restarts its own sshd\nexit 0\n' >"$shim/systemctl"
+    chmod 0755 "$shim/systemctl"
+    PATH=$shim:$PATH bash -e -c "$block" >"$SG_HOST_DIR/wiring.log" 2>&1
+}
+
 # Keys: a host key for sshd, one client key per staff account (in its authorized_keys).
 sg_ssh_keys() {
     local u
