@@ -298,6 +298,7 @@ static void check_sshd_effective(struct report *rep, const char *staff_group)
         _cleanup_free_ char *line = NULL, *cmd = NULL;
         bool methods = false, gate = false, noforward = false;
         struct group *gr = getgrnam(staff_group);
+        char error[256] = "";
         size_t cap = 0;
         FILE *p;
 
@@ -317,7 +318,7 @@ static void check_sshd_effective(struct report *rep, const char *staff_group)
                     staff_group);
                 return;
         }
-        if (asprintf(&cmd, SSHD " -T -C user=%s,host=localhost,addr=127.0.0.1 2>/dev/null",
+        if (asprintf(&cmd, SSHD " -T -C user=%s,host=localhost,addr=127.0.0.1 2>&1",
                      gr->gr_mem[0]) < 0)
                 return;
         p = popen(cmd, "re");
@@ -329,9 +330,12 @@ static void check_sshd_effective(struct report *rep, const char *staff_group)
                         gate = strstr(line, "supportgrant gate") != NULL;
                 else if (streq(line, "disableforwarding yes"))
                         noforward = true;
+                else if (!strchr(line, ' ') || strstr(line, ": ")) /* not "key value": an error */
+                        (void)snprintf(error, sizeof(error), "%s", line);
         }
         if (!p || pclose(p) != 0) {
-                say(rep, FAIL, "sshd effective", "sshd -T failed: the configuration is broken");
+                say(rep, FAIL, "sshd effective", "sshd -T failed: %s",
+                    error[0] ? error : "the configuration is broken");
                 return;
         }
         if (methods && gate && noforward)

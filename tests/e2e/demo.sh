@@ -54,9 +54,9 @@ sg_private_host /etc /usr /var
 heading "A private host"
 say "This demo runs in a sandbox: mount and pid namespaces with overlays over /etc, /usr and /var. In it, 'make install' put supportgrant in place, useradd made the customer's accounts (alice, bob) and the vendor's staff (jdoe and kim in department support, mdev in development), supportgrantd runs on /run/supportgrant/socket, and the real sshd listens on 127.0.0.1 wired up as the README says."
 sg_host_setup "$B"
-say "sshd listens on port $SG_SSH_PORT. The staff part of /etc/ssh/sshd_config and /etc/pam.d/sshd:"
-sed -n '/^Match Group onoffice-staff/,$p' /etc/ssh/sshd_config | sed 's/^/    /'
-grep pam_supportgrant /etc/pam.d/sshd | sed 's/^/    /'
+say "sshd listens on port $SG_SSH_PORT. The host was wired with the README's block (the pam-auth-update profile, the sshd drop-in, the sshd auth line), and supportgrant doctor said so. The staff part:"
+sed -n '/^Match Group/,$p' /etc/ssh/sshd_config.d/supportgrant.conf | sed 's/^/    /'
+grep -H pam_supportgrant /etc/pam.d/sshd /etc/pam.d/common-account /etc/pam.d/common-session | sed 's/^/    /'
 
 SSH_SHOWN="ssh -p $SG_SSH_PORT"
 # staff_login USER REASON CMD: an ssh login of a staff member, the reason typed at the prompt.

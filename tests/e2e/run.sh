@@ -498,7 +498,7 @@ ok "a local onoffice-staff with another gid hides no directory staff (staff by n
 # The staff group only in the directory, as where it lives in LDAP.
 cp /etc/security/supportgrant.conf "$T/conf.orig"
 echo 'staff_group = dir-staff' >>/etc/security/supportgrant.conf
-sed -i 's/^Match Group onoffice-staff$/Match Group dir-staff/' /etc/ssh/sshd_config
+sed -i 's/^Match Group onoffice-staff$/Match Group dir-staff/' /etc/ssh/sshd_config.d/supportgrant.conf
 sg_daemon_reload
 sg_sshd_restart
 sg_wait_for 5 test "$(sqlite3 -cmd '.timeout 5000' "$SG_DB" "SELECT gid FROM staff_groups WHERE name = 'dir-staff'")" = 7000 ||
@@ -538,14 +538,15 @@ login dana -- 'id -un'
 [[ $RC == 0 && $OUT == dana ]] || fail "directory back: dana logs in again"
 as alice supportgrant revoke --all
 cp "$T/conf.orig" /etc/security/supportgrant.conf
-sed -i 's/^Match Group dir-staff$/Match Group onoffice-staff/' /etc/ssh/sshd_config
+sed -i 's/^Match Group dir-staff$/Match Group onoffice-staff/' /etc/ssh/sshd_config.d/supportgrant.conf
 sg_daemon_reload
 sg_sshd_restart
 ok "directory notfound, unavail-enoent, unavail-eio, tryagain: staff refused with or without a grant, customers unaffected"
 
 # ==== every service gates staff (SPEC §5): the README's wiring, and supportgrant doctor =========
-# Until here the host had the older sshd-only wiring (account and session in /etc/pam.d/sshd):
-# doctor must say that login, su and the rest let staff in unchecked.
+# With the older sshd-only wiring (account and session in /etc/pam.d/sshd, no profile), doctor
+# must say that login, su and the rest let staff in unchecked.
+sg_sshd_integration_legacy
 doctor() { RC=0; sg_as "${1:-root}" supportgrant doctor "${@:2}" >"$T/out" 2>"$T/err" </dev/null || RC=$?; OUT=$(cat "$T/out"); ERR=$(cat "$T/err"); }
 [ "$(id -u)" = 0 ] && doctor_root() { RC=0; supportgrant doctor "$@" >"$T/out" 2>"$T/err" </dev/null || RC=$?; OUT=$(cat "$T/out"); ERR=$(cat "$T/err"); }
 doctor_root
@@ -563,9 +564,9 @@ ok "doctor on an sshd-only wiring: exit 1, naming login, su, su-l as ungated (--
 [ -e /etc/pam.d/atd ] || printf '@include common-auth\n@include common-account\nsession required pam_loginuid.so\n@include common-session-noninteractive\nsession required pam_limits.so\n' >/etc/pam.d/atd
 [ -e /etc/pam.d/systemd-user ] || printf 'account include common-account\nsession required pam_limits.so\nsession include common-session-noninteractive\n' >/etc/pam.d/systemd-user
 
-# Now exactly what the README tells an administrator; its last command is doctor.
+# Now exactly what the README tells an administrator (as the whole suite ran); its last command
+# is doctor.
 sg_sshd_integration off
-[ -e /etc/ssh/ssh_host_ed25519_key ] || ssh-keygen -q -A
 RC=0
 sg_readme_wiring || RC=$?
 OUT=$(cat "$SG_HOST_DIR/wiring.log")

@@ -1,8 +1,8 @@
 # shellcheck shell=bash
 # A real host inside the private-host sandbox (sandbox.sh): supportgrant installed with
 # `make install` (or the Debian package with dpkg -i), customers and staff made with useradd,
-# the real supportgrantd on its real socket, and the real /usr/sbin/sshd wired up as SPEC §9
-# says, on 127.0.0.1 and a free port. Used by the e2e suite, the demo, the benchmarks and the
+# the real supportgrantd on its real socket, and the real /usr/sbin/sshd wired up by the
+# README's wiring block, run verbatim (SPEC §5, §9), on 127.0.0.1 and a free port. Used by the e2e suite, the demo, the benchmarks and the
 # package suite.
 #
 #   source tests/lib/sandbox.sh; source tests/lib/host.sh
@@ -135,28 +135,30 @@ sg_daemon_reload() {
 
 # SG_SSHD_WRAPPER: a command sshd runs under (the e2e suite preloads ASan with it).
 
-# The integration of SPEC §9, into the sandbox's /etc. The originals are kept for
-# sg_sshd_integration off (the bench compares logins with and without the module).
+# The integration of SPEC §9 into the sandbox's /etc, exactly as the README's wiring block
+# does it (sg_readme_wiring), for a `make install` and for the .deb alike. The originals are
+# kept for sg_sshd_integration off (the bench compares logins with and without the module).
 sg_sshd_integration() {
     [ -f "$SG_HOST_DIR/sshd_config.orig" ] || cp /etc/ssh/sshd_config "$SG_HOST_DIR/sshd_config.orig"
     [ -f "$SG_HOST_DIR/pam.sshd.orig" ] || cp /etc/pam.d/sshd "$SG_HOST_DIR/pam.sshd.orig"
     cp "$SG_HOST_DIR/sshd_config.orig" /etc/ssh/sshd_config
     cp "$SG_HOST_DIR/pam.sshd.orig" /etc/pam.d/sshd
-    if [ "$SG_HOST_INSTALL" = deb ]; then
-        sg_sshd_integration_deb "${1:-on}"
-        return
-    fi
+    rm -f /etc/ssh/sshd_config.d/supportgrant.conf
+    DEBIAN_FRONTEND=noninteractive pam-auth-update --disable supportgrant >/dev/null 2>&1 || true
     [ "${1:-on}" = off ] && return 0
+    sg_readme_wiring || { cat "$SG_HOST_DIR/wiring.log" >&2; sg_die "the README's wiring block failed"; }
+    grep -q '^account.*pam_supportgrant.so' /etc/pam.d/common-account &&
+        grep -q '^session.*pam_supportgrant.so' /etc/pam.d/common-session &&
+        grep -q '^auth .*pam_supportgrant.so kbdint_step' /etc/pam.d/sshd &&
+        [ -f /etc/ssh/sshd_config.d/supportgrant.conf ] ||
+        sg_die "the README's wiring block did not wire pam_supportgrant"
+}
 
-    cat >>/etc/ssh/sshd_config <<'EOF'
-
-# supportgrant (SPEC §9): staff log in with their key, then answer the reason prompt.
-Match Group onoffice-staff
-    AuthenticationMethods publickey,keyboard-interactive:pam
-    KbdInteractiveAuthentication yes
-    ForceCommand /usr/bin/supportgrant gate
-    DisableForwarding yes
-EOF
+# The older sshd-only recipe (account and session lines in /etc/pam.d/sshd, no profile): only
+# for showing that supportgrant doctor finds every service it leaves ungated.
+sg_sshd_integration_legacy() {
+    sg_sshd_integration off
+    printf '\nMatch Group onoffice-staff\n    AuthenticationMethods publickey,keyboard-interactive:pam\n    KbdInteractiveAuthentication yes\n    ForceCommand /usr/bin/supportgrant gate\n    DisableForwarding yes\n' >>/etc/ssh/sshd_config
     awk '
         /^@include common-auth/ {
             print "auth [success=done ignore=ignore default=die] pam_supportgrant.so kbdint_step"
@@ -165,38 +167,6 @@ EOF
         /^@include common-account/ { print "account required pam_supportgrant.so" }
         /^@include common-session/ && !/noninteractive/ { print "session required pam_supportgrant.so" }
     ' "$SG_HOST_DIR/pam.sshd.orig" >/etc/pam.d/sshd
-    grep -q '^auth .*pam_supportgrant.so kbdint_step' /etc/pam.d/sshd &&
-        grep -q '^account required pam_supportgrant.so' /etc/pam.d/sshd &&
-        grep -q '^session required pam_supportgrant.so' /etc/pam.d/sshd ||
-        sg_die "could not wire pam_supportgrant into /etc/pam.d/sshd"
-}
-
-# The same integration from the installed package, step by step as README "Configure sshd
-# and PAM" says: the profile puts account and session into common-account and common-session,
-# the shipped example becomes the sshd drop-in, and /etc/pam.d/sshd gets only the auth line.
-sg_sshd_integration_deb() {
-    local example=/usr/share/doc/supportgrant/examples/sshd_config.d-supportgrant.conf
-    if [ "$1" = off ]; then
-        rm -f /etc/ssh/sshd_config.d/supportgrant.conf
-        DEBIAN_FRONTEND=noninteractive pam-auth-update --disable supportgrant
-        return 0
-    fi
-    mkdir -p /etc/ssh/sshd_config.d
-    install -m 0644 "$example" /etc/ssh/sshd_config.d/supportgrant.conf ||
-        sg_die "the package has no sshd example $example"
-    DEBIAN_FRONTEND=noninteractive pam-auth-update --enable supportgrant ||
-        sg_die "pam-auth-update --enable supportgrant failed"
-    awk '
-        /^@include common-auth/ {
-            print "auth [success=done ignore=ignore default=die] pam_supportgrant.so kbdint_step"
-        }
-        { print }
-    ' "$SG_HOST_DIR/pam.sshd.orig" >/etc/pam.d/sshd
-    if ! grep -q '^auth .*pam_supportgrant.so kbdint_step' /etc/pam.d/sshd ||
-        ! grep -q '^account.*pam_supportgrant.so' /etc/pam.d/common-account ||
-        ! grep -q '^session.*pam_supportgrant.so' /etc/pam.d/common-session; then
-        sg_die "could not wire pam_supportgrant with the package's profile"
-    fi
 }
 
 # sg_readme_wiring: runs README's wiring block (between its "wiring: begin/end" markers)
@@ -209,6 +179,11 @@ sg_readme_wiring() {
     block=$(awk '/<!-- wiring: begin -->/ { on = 1; next } /<!-- wiring: end -->/ { on = 0 }
                  on && /^```/ { fence = !fence; next } on && fence' "$SG_TOP/README.md")
     [ -n "$block" ] || sg_die "README has no wiring block"
+    # sshd -t and sshd -T need host keys and the privilege separation directory, which a
+    # booted host has (openssh-server's postinst, tmpfiles); the sandbox may not yet.
+    [ -e /etc/ssh/ssh_host_ed25519_key ] || ssh-keygen -q -A
+    mkdir -p /run/sshd
+    chmod 0755 /run/sshd
     mkdir -p "$shim"
     printf '#!/bin/sh\n# no systemd in the test sandbox: the test restarts its own sshd\nexit 0\n' >"$shim/systemctl"
     chmod 0755 "$shim/systemctl"

@@ -70,7 +70,7 @@ MODULE=$(dpkg -L supportgrant | grep '/security/pam_supportgrant\.so$')
     { OUT=$(find /usr/lib /lib -name pam_supportgrant.so); fail "the only pam_supportgrant.so is the package's"; }
 OUT=$(grep -h pam_supportgrant /etc/pam.d/sshd /etc/pam.d/common-account /etc/pam.d/common-session |
     tr -s ' \t' ' ')
-[[ $OUT == $'auth [success=done ignore=ignore default=die] pam_supportgrant.so kbdint_step\naccount required pam_supportgrant.so \nsession required pam_supportgrant.so ' ]] ||
+[[ $OUT == $'auth [success=done ignore=ignore module_unknown=ignore default=die] pam_supportgrant.so kbdint_step\naccount required pam_supportgrant.so \nsession required pam_supportgrant.so ' ]] ||
     fail "PAM: the auth line in sshd, account and session from the profile, each once"
 OUT=$(/usr/sbin/sshd -T -h "$SG_HOST_DIR/ssh_host_ed25519_key" -C user=jdoe,host=x,addr=127.0.0.1 |
     grep -E '^(authenticationmethods|forcecommand) ' | sort)
