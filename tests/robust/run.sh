@@ -502,6 +502,40 @@ echo "# bad input at the edges"
 source "$HERE/edges.sh"
 
 # =============================================================================================
+echo "# wiring mistakes"
+# A service file with the module's own lines besides the profile's (here: twice in one file):
+# the first run decides, one reason is asked, the session opens, and the log says so once.
+cat >/etc/pam.d/sgtwice <<EOF
+auth     required pam_permit.so
+account  required $B/pam_supportgrant.so
+account  required $B/pam_supportgrant.so
+account  required pam_permit.so
+session  required $B/pam_supportgrant.so
+session  required $B/pam_supportgrant.so
+session  required pam_permit.so
+EOF
+syslog_count() { sg_journal_sync; env -u LD_PRELOAD journalctl -D /run/log/journal -o cat --no-pager 2>/dev/null | grep -c "$1" || true; }
+cli alice grant jdoe --period 1h --note "wiring mistakes"
+twice_before=$(syslog_count "runs more than once")
+rc=0
+out=$(printf '%s\n' "$REASON" "$REASON" | timeout 30 "${PAMTESTER[@]}" -v sgtwice jdoe acct_mgmt open_session close_session 2>&1) || rc=$?
+check "twice in one stack: the session opens" test "$rc" = 0
+check "twice in one stack: one reason asked" test "$(grep -c 'Reason for this login' <<<"$out")" = 1
+check "twice in one stack: logged once" test "$(syslog_count "runs more than once")" = $((twice_before + 1))
+# A module argument that is not per-service: refused, staff denied, and the log says which.
+sed -i "s|^account  required $B/pam_supportgrant.so$|account  required $B/pam_supportgrant.so staff_group=mallory|" /etc/pam.d/sgtwice
+rc=0
+out=$(printf '%s\n' "$REASON" | timeout 30 "${PAMTESTER[@]}" -v sgtwice jdoe acct_mgmt 2>&1) || rc=$?
+check "module argument staff_group=: staff denied (configuration error)" \
+    sh -c "[ $rc != 0 ] && grep -q 'configuration is broken' <<'EOT'
+$out
+EOT"
+check "module argument staff_group=: the log names it and where it belongs" \
+    test "$(syslog_count "module argument 'staff_group=mallory': only reason= and reason_min_length=")" -ge 1
+cli alice revoke --user jdoe
+rm -f /etc/pam.d/sgtwice
+
+# =============================================================================================
 echo "# actors"
 source "$HERE/actors.sh"
 
