@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <locale.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include <wchar.h>
 
 #include "reason.h"
 
@@ -70,30 +72,54 @@ static bool is_control(uint32_t cp)
                cp == 0x2028 || cp == 0x2029;     /* line and paragraph separators */
 }
 
-/* Unicode's spaces (category Zs, and the separators Zl, Zp) and the invisible format
- * characters around them (Cf: zero-width space and joiners, word joiner, invisible operators,
- * the byte order mark). They are allowed in a text, like an ASCII space, but say nothing. */
+/* Unicode's spaces (category Zs, and the separators Zl, Zp), the invisible format characters
+ * around them (Cf: zero-width space and joiners, word joiner, invisible operators, the byte
+ * order mark), and the fillers that render as nothing but have a width (Hangul fillers, the
+ * blank Braille pattern). They are allowed in a text, like an ASCII space, but say nothing. */
 static bool is_blank(uint32_t cp)
 {
         return cp == 0x00A0 ||                   /* NO-BREAK SPACE */
                cp == 0x00AD ||                   /* SOFT HYPHEN */
+               cp == 0x115F || cp == 0x1160 ||   /* HANGUL CHOSEONG, JUNGSEONG FILLER */
                cp == 0x1680 ||                   /* OGHAM SPACE MARK */
                cp == 0x180E ||                   /* MONGOLIAN VOWEL SEPARATOR */
                (cp >= 0x2000 && cp <= 0x200F) || /* EN QUAD .. RLM, zero-width (non-)joiners */
                (cp >= 0x2028 && cp <= 0x202F) || /* separators, embeddings, NNBSP */
                (cp >= 0x205F && cp <= 0x206F) || /* MMSP, word joiner, invisible operators */
+               cp == 0x2800 ||                   /* BRAILLE PATTERN BLANK */
                cp == 0x3000 ||                   /* IDEOGRAPHIC SPACE */
                cp == 0x3164 || cp == 0xFFA0 ||   /* HANGUL (HALFWIDTH) FILLER */
                cp == 0xFEFF;                     /* ZERO WIDTH NO-BREAK SPACE (BOM) */
 }
 
-/* Something that says anything: an ASCII letter or digit, or any non-ASCII character that is
- * not a space (we cannot tell letters of every script apart without Unicode tables, and a
- * reason written in Cyrillic or Chinese must pass). */
-static bool is_content(uint32_t cp)
+/* What a reader sees as a character of its own: not a space and not one that takes no room on
+ * the screen. glibc's width table of C.UTF-8 (Unicode's, whatever locale the caller runs in)
+ * says which take none: combining marks, drawn on the character before them ("e" + U+0301 is
+ * one "é"), format characters, variation selectors, tags. Only visible characters count
+ * toward the minimum length: "x" and nine zero-width spaces look like "x". Without that
+ * locale, every non-blank character counts. */
+static bool is_visible(uint32_t cp, locale_t utf8)
+{
+        locale_t old;
+        int w;
+
+        if (cp <= ' ' || is_blank(cp))
+                return false;
+        if (cp < 0x7F || utf8 == (locale_t)0)
+                return true;
+        old = uselocale(utf8);
+        w = wcwidth((wchar_t)cp);
+        (void)uselocale(old);
+        return w > 0;
+}
+
+/* Something that says anything: an ASCII letter or digit, or any visible non-ASCII character
+ * (we cannot tell letters of every script apart without Unicode tables, and a reason written
+ * in Cyrillic or Chinese must pass). */
+static bool is_content(uint32_t cp, locale_t utf8)
 {
         return (cp >= '0' && cp <= '9') || (cp >= 'A' && cp <= 'Z') || (cp >= 'a' && cp <= 'z') ||
-               (cp >= 0x80 && !is_blank(cp));
+               (cp >= 0x80 && is_visible(cp, utf8));
 }
 
 int sg_text_check(const char *input, size_t min_chars, size_t max_bytes, char *ret, size_t ret_size,
@@ -103,6 +129,7 @@ int sg_text_check(const char *input, size_t min_chars, size_t max_bytes, char *r
         const char *start, *end;
         bool bad_utf8 = false, control = false, content = false;
         size_t n_chars = 0, n;
+        locale_t utf8;
 
         if (!ret_why)
                 ret_why = &dummy;
@@ -132,6 +159,7 @@ int sg_text_check(const char *input, size_t min_chars, size_t max_bytes, char *r
 
         /* Look at the whole text before judging, so that the verdict follows the documented
          * order of importance and not the position of the first problem. */
+        utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
         for (size_t i = 0; i < n;) {
                 uint32_t cp;
                 int k;
@@ -144,11 +172,14 @@ int sg_text_check(const char *input, size_t min_chars, size_t max_bytes, char *r
                 }
                 if (is_control(cp))
                         control = true;
-                else if (is_content(cp))
+                else if (is_content(cp, utf8))
                         content = true;
-                n_chars++;
+                if (is_visible(cp, utf8))
+                        n_chars++;
                 i += (size_t)k;
         }
+        if (utf8 != (locale_t)0)
+                freelocale(utf8);
 
         if (bad_utf8)
                 why = SG_TEXT_BAD_UTF8;
@@ -185,7 +216,7 @@ const char *sg_text_error_to_string(enum sg_text_error why)
         case SG_TEXT_EMPTY:
                 return "is empty";
         case SG_TEXT_TOO_SHORT:
-                return "is too short";
+                return "is too short (spaces and invisible characters do not count)";
         case SG_TEXT_TOO_LONG:
                 return "is too long";
         case SG_TEXT_CONTROL:

@@ -49,9 +49,9 @@ static void test_good_utf8(void **state)
         /* Edges of the valid ranges: U+D7FF and U+E000 next to the surrogates, U+10FFFF. */
         assert_int_equal(reason_verdict("edge \xed\x9f\xbf \xee\x80\x80 \xf4\x8f\xbf\xbf", 1),
                          SG_TEXT_OK);
-        /* An emoji (4 bytes) is one character. */
-        assert_int_equal(reason_verdict("ok \xf0\x9f\x91\x8d", 4), SG_TEXT_OK);
-        assert_int_equal(reason_verdict("ok \xf0\x9f\x91\x8d", 5), SG_TEXT_TOO_SHORT);
+        /* An emoji (4 bytes) is one character; the space between does not count. */
+        assert_int_equal(reason_verdict("ok \xf0\x9f\x91\x8d", 3), SG_TEXT_OK);
+        assert_int_equal(reason_verdict("ok \xf0\x9f\x91\x8d", 4), SG_TEXT_TOO_SHORT);
 }
 
 static void test_trimming(void **state)
@@ -245,6 +245,127 @@ static void test_unicode_spaces_are_no_content(void **state)
         assert_int_equal(reason_verdict("\xe3\x80\x81", 1), SG_TEXT_OK);
 }
 
+/* Only what a reader sees counts toward the minimum: inner spaces do not. */
+static void test_spaces_do_not_count(void **state)
+{
+        /* 11 characters, 6 of them letters. */
+        assert_int_equal(reason_verdict("a b c d e f", 10), SG_TEXT_TOO_SHORT);
+        assert_int_equal(reason_verdict("a b c d e f", 6), SG_TEXT_OK);
+        assert_string_equal(out, "a b c d e f");
+        assert_int_equal(reason_verdict("a b c d e f", 7), SG_TEXT_TOO_SHORT);
+        /* "disk full" is 8 visible characters. */
+        assert_int_equal(reason_verdict("disk full", 8), SG_TEXT_OK);
+        assert_int_equal(reason_verdict("disk full", 9), SG_TEXT_TOO_SHORT);
+        /* Runs of spaces, ASCII or not, add nothing. */
+        assert_int_equal(reason_verdict("db01          down", 10), SG_TEXT_TOO_SHORT);
+        assert_int_equal(reason_verdict("db01\xc2\xa0\xc2\xa0\xc2\xa0\xe3\x80\x80\xe3\x80\x80"
+                                        "down",
+                                        10),
+                         SG_TEXT_TOO_SHORT);
+        /* Punctuation is visible and counts. */
+        assert_int_equal(reason_verdict("db01 down!!", 10), SG_TEXT_OK);
+}
+
+/* "x" followed by nine invisible characters looks like "x": it is one character, not ten. */
+static void test_invisible_characters_do_not_count(void **state)
+{
+        static const char *const invisible[] = {
+                "\xe2\x80\x8b",     /* U+200B ZERO WIDTH SPACE */
+                "\xe2\x80\x8c",     /* U+200C ZERO WIDTH NON-JOINER */
+                "\xe2\x80\x8d",     /* U+200D ZERO WIDTH JOINER */
+                "\xe2\x81\xa0",     /* U+2060 WORD JOINER */
+                "\xe2\x81\xa1",     /* U+2061 FUNCTION APPLICATION */
+                "\xe2\x81\xa2",     /* U+2062 INVISIBLE TIMES */
+                "\xe2\x81\xa3",     /* U+2063 INVISIBLE SEPARATOR */
+                "\xe2\x81\xa4",     /* U+2064 INVISIBLE PLUS */
+                "\xef\xbb\xbf",     /* U+FEFF ZERO WIDTH NO-BREAK SPACE (BOM) */
+                "\xc2\xad",         /* U+00AD SOFT HYPHEN */
+                "\xe1\xa0\x8e",     /* U+180E MONGOLIAN VOWEL SEPARATOR */
+                "\xef\xb8\x80",     /* U+FE00 VARIATION SELECTOR-1 */
+                "\xef\xb8\x8f",     /* U+FE0F VARIATION SELECTOR-16 (emoji style) */
+                "\xf3\xa0\x80\x81", /* U+E0001 LANGUAGE TAG */
+                "\xf3\xa0\x80\xa0", /* U+E0020 TAG SPACE */
+                "\xf3\xa0\x81\x81", /* U+E0041 TAG LATIN CAPITAL LETTER A */
+                "\xf3\xa0\x81\xbf", /* U+E007F CANCEL TAG */
+                "\xf3\xa0\x84\x80", /* U+E0100 VARIATION SELECTOR-17 */
+                "\xe2\xa0\x80",     /* U+2800 BRAILLE PATTERN BLANK */
+                "\xe3\x85\xa4",     /* U+3164 HANGUL FILLER */
+                "\xe1\x85\x9f",     /* U+115F HANGUL CHOSEONG FILLER */
+                "\xc2\xa0",         /* U+00A0 NO-BREAK SPACE */
+                "\xe2\x80\x80",     /* U+2000 EN QUAD */
+                "\xe3\x80\x80",     /* U+3000 IDEOGRAPHIC SPACE */
+        };
+        char buf[128];
+
+        for (size_t i = 0; i < sizeof(invisible) / sizeof(invisible[0]); i++) {
+                strcpy(buf, "x");
+                for (int k = 0; k < 9; k++)
+                        strcat(buf, invisible[i]);
+                assert_int_equal(reason_verdict(buf, 10), SG_TEXT_TOO_SHORT);
+                /* Allowed, and kept as typed, when the visible part is long enough. */
+                assert_int_equal(reason_verdict(buf, 1), SG_TEXT_OK);
+                assert_string_equal(out, buf);
+
+                /* Padding a 9-character reason between its letters does not help either. */
+                snprintf(buf, sizeof(buf), "db01%sdown%s!", invisible[i], invisible[i]);
+                assert_int_equal(reason_verdict(buf, 10), SG_TEXT_TOO_SHORT);
+                assert_int_equal(reason_verdict(buf, 9), SG_TEXT_OK);
+        }
+
+        /* Only invisible characters: nothing said at all. */
+        assert_int_equal(reason_verdict("\xf3\xa0\x81\x81\xf3\xa0\x81\x82\xf3\xa0\x81\x83", 1),
+                         SG_TEXT_NO_CONTENT);
+        assert_int_equal(reason_verdict("\xef\xb8\x8f\xef\xb8\x8f\xef\xb8\x8f", 1),
+                         SG_TEXT_NO_CONTENT);
+        assert_int_equal(reason_verdict("\xe2\xa0\x80\xe2\xa0\x80\xe2\xa0\x80", 1),
+                         SG_TEXT_NO_CONTENT);
+
+        /* Neighbours that are visible and count: U+2801 BRAILLE PATTERN DOTS-1, U+FE10
+         * PRESENTATION FORM FOR VERTICAL COMMA, U+1160 is a filler but U+1100 a letter. */
+        assert_int_equal(reason_verdict("\xe2\xa0\x81\xe2\xa0\x81", 2), SG_TEXT_OK);
+        assert_int_equal(reason_verdict("x\xef\xb8\x90", 2), SG_TEXT_OK);
+        assert_int_equal(reason_verdict("\xe1\x84\x80\xe1\x84\x80", 2), SG_TEXT_OK);
+}
+
+/* A combining mark is drawn on the character before it: "e" and nine accents is one character
+ * on the screen. Precomposed and decomposed text count the same. */
+static void test_combining_marks_do_not_count(void **state)
+{
+        char buf[128];
+
+        strcpy(buf, "e");
+        for (int k = 0; k < 9; k++)
+                strcat(buf, "\xcc\x81"); /* U+0301 COMBINING ACUTE ACCENT */
+        assert_int_equal(reason_verdict(buf, 10), SG_TEXT_TOO_SHORT);
+        assert_int_equal(reason_verdict(buf, 1), SG_TEXT_OK);
+
+        /* "café" decomposed (e + U+0301) is 4 characters, like the precomposed one. */
+        assert_int_equal(reason_verdict("cafe\xcc\x81", 4), SG_TEXT_OK);
+        assert_int_equal(reason_verdict("cafe\xcc\x81", 5), SG_TEXT_TOO_SHORT);
+        assert_int_equal(reason_verdict("caf\xc3\xa9", 5), SG_TEXT_TOO_SHORT);
+
+        /* Marks from other blocks: U+20DD COMBINING ENCLOSING CIRCLE (Me), U+05B4 HEBREW POINT
+         * HIRIQ, U+0E49 THAI MAI THO, U+1AB0 and U+1DC0 (extended/supplement), U+FE20 half
+         * marks, U+034F COMBINING GRAPHEME JOINER, U+1D167 musical combining mark. */
+        static const char *const marks[] = {
+                "\xe2\x83\x9d", "\xd6\xb4",     "\xe0\xb9\x89", "\xe1\xaa\xb0",
+                "\xe1\xb7\x80", "\xef\xb8\xa0", "\xcd\x8f",     "\xf0\x9d\x85\xa7",
+        };
+        for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
+                snprintf(buf, sizeof(buf), "db01%s%s%sdown", marks[i], marks[i], marks[i]);
+                assert_int_equal(reason_verdict(buf, 9), SG_TEXT_TOO_SHORT);
+                assert_int_equal(reason_verdict(buf, 8), SG_TEXT_OK);
+                /* Marks alone say nothing. */
+                snprintf(buf, sizeof(buf), "%s%s%s", marks[i], marks[i], marks[i]);
+                assert_int_equal(reason_verdict(buf, 1), SG_TEXT_NO_CONTENT);
+        }
+
+        /* Neighbours of the mark blocks still count: U+02FF before U+0300, U+0370 after
+         * U+036F; and a spacing mark (Mc) takes room: U+0903 DEVANAGARI SIGN VISARGA. */
+        assert_int_equal(reason_verdict("\xcb\xbf\xcd\xb0", 2), SG_TEXT_OK);
+        assert_int_equal(reason_verdict("\xe0\xa4\x95\xe0\xa4\x83", 2), SG_TEXT_OK);
+}
+
 static void test_empty(void **state)
 {
         assert_int_equal(reason_verdict("", 10), SG_TEXT_EMPTY);
@@ -324,7 +445,8 @@ static void test_error_strings(void **state)
 {
         char msg[200];
 
-        assert_string_equal(sg_text_error_to_string(SG_TEXT_TOO_SHORT), "is too short");
+        assert_string_equal(sg_text_error_to_string(SG_TEXT_TOO_SHORT),
+                            "is too short (spaces and invisible characters do not count)");
         assert_string_equal(sg_text_error_to_string(SG_TEXT_TOO_LONG), "is too long");
         assert_string_equal(sg_text_error_to_string(SG_TEXT_EMPTY), "is empty");
         assert_string_equal(sg_text_error_to_string(SG_TEXT_BAD_UTF8), "is not valid UTF-8");
@@ -338,6 +460,9 @@ static void test_error_strings(void **state)
         /* As the PAM module prints it. */
         snprintf(msg, sizeof(msg), "The reason %s.", sg_text_error_to_string(SG_TEXT_BAD_UTF8));
         assert_string_equal(msg, "The reason is not valid UTF-8.");
+        snprintf(msg, sizeof(msg), "The note %s.", sg_text_error_to_string(SG_TEXT_TOO_SHORT));
+        assert_string_equal(
+                msg, "The note is too short (spaces and invisible characters do not count).");
 }
 
 int main(void)
@@ -353,6 +478,9 @@ int main(void)
                 cmocka_unit_test(test_invalid_utf8),
                 cmocka_unit_test(test_no_content),
                 cmocka_unit_test(test_unicode_spaces_are_no_content),
+                cmocka_unit_test(test_spaces_do_not_count),
+                cmocka_unit_test(test_invisible_characters_do_not_count),
+                cmocka_unit_test(test_combining_marks_do_not_count),
                 cmocka_unit_test(test_empty),
                 cmocka_unit_test(test_text_min_zero_allows_empty),
                 cmocka_unit_test(test_order_of_problems),
