@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -295,29 +296,66 @@ static int migrate(sg_store *s, int from, int to)
         return 0;
 }
 
-/* A database that decides who may log in must not be writable by anyone but its owner. */
-static int check_file(sg_store *s, const char *path)
+/* One file or directory of the database: of type type (S_IFREG, S_IFDIR), owned by us, and
+ * without any of the mode bits in forbidden. */
+static int check_path(sg_store *s, const char *path, mode_t type, mode_t forbidden, bool optional)
 {
         struct stat st;
 
         if (lstat(path, &st) < 0) {
                 int e = errno;
-                (void)snprintf(s->errmsg, sizeof(s->errmsg), "%s", strerror(e));
+
+                if (optional && e == ENOENT)
+                        return 0;
+                (void)snprintf(s->errmsg, sizeof(s->errmsg), "%s: %s", path, strerror(e));
                 return -e;
         }
-        if (!S_ISREG(st.st_mode)) {
-                (void)snprintf(s->errmsg, sizeof(s->errmsg), "not a regular file");
+        if ((st.st_mode & S_IFMT) != type) {
+                (void)snprintf(s->errmsg, sizeof(s->errmsg), "%s: not a %s", path,
+                               type == S_IFDIR ? "directory" : "regular file");
                 return -EBADF;
         }
-        if (st.st_uid != geteuid() || (st.st_mode & 0022)) {
+        if (st.st_uid != geteuid() || (st.st_mode & forbidden)) {
                 (void)snprintf(s->errmsg, sizeof(s->errmsg),
-                               "must be owned by uid %u and not writable by group or "
-                               "others (is uid %u, mode %04o)",
-                               (unsigned)geteuid(), (unsigned)st.st_uid,
-                               (unsigned)(st.st_mode & 07777));
+                               "%s: must be owned by uid %u and not %s (is uid %u, mode %04o)",
+                               path, (unsigned)geteuid(),
+                               (forbidden & 0004)
+                                       ? "writable by group or others, nor readable by others"
+                                       : "writable by group or others",
+                               (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
                 return -EPERM;
         }
         return 0;
+}
+
+/* A database that decides who may log in must not be writable by anyone but its owner: the
+ * file, the directory it is in (which could swap it), and its WAL and shared-memory index,
+ * which hold committed rows too (and so must not be readable by others either). */
+static int check_file(sg_store *s, const char *path)
+{
+        char other[PATH_MAX + 8], *slash;
+        int r;
+
+        r = check_path(s, path, S_IFREG, 0022, false);
+        if (r < 0)
+                return r;
+        (void)snprintf(other, sizeof(other), "%s", path);
+        slash = strrchr(other, '/');
+        if (slash) {
+                if (slash == other)
+                        slash[1] = 0;
+                else
+                        *slash = 0;
+                r = check_path(s, other, S_IFDIR, 0022, false);
+                if (r < 0)
+                        return r;
+        }
+        (void)snprintf(other, sizeof(other), "%s-wal", path);
+        r = check_path(s, other, S_IFREG, 0026, true);
+        if (r < 0)
+                return r;
+        (void)snprintf(other, sizeof(other), "%s-shm", path);
+        return check_path(s, other, S_IFREG, 0026, true);
 }
 
 int sg_store_open_version(const char *path, int flags, int target, sg_store **ret,

@@ -157,12 +157,42 @@ static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, v
 }
 
 /* --socket PATH: bind it ourselves (tests, running without systemd). */
+/* The directory a path is in, made with mode when missing (its parents must exist). */
+static int make_parent(const char *path, mode_t mode)
+{
+        char dir[PATH_MAX];
+        char *slash;
+
+        (void)snprintf(dir, sizeof(dir), "%s", path);
+        slash = strrchr(dir, '/');
+        if (!slash || slash == dir)
+                return 0;
+        *slash = 0;
+        if (mkdir(dir, mode) < 0) {
+                int e = errno;
+
+                if (e == EEXIST)
+                        return 0;
+                log_error("cannot create %s: %s", dir, strerror(e));
+                return -e;
+        }
+        /* The daemon's umask (0077) took bits off: the mode is the one asked for. */
+        if (chmod(dir, mode) < 0) {
+                int e = errno;
+
+                log_error("cannot chmod %s: %s", dir, strerror(e));
+                return -e;
+        }
+        return 0;
+}
+
 static int bind_socket(struct daemon *d)
 {
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
         struct stat st;
         _cleanup_close_ int fd = -EBADF;
         const char *path = d->cfg.socket;
+        int r;
 
         if (strlen(path) >= sizeof(sa.sun_path))
                 return -ENAMETOOLONG;
@@ -175,6 +205,11 @@ static int bind_socket(struct daemon *d)
                 }
                 (void)unlink(path);
         }
+        /* Without systemd (RuntimeDirectory=) nobody made its directory: make it, as the
+         * unit would (0755 root: everyone may reach the socket). */
+        r = make_parent(path, 0755);
+        if (r < 0)
+                return r;
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0)
                 return -errno;
@@ -227,19 +262,7 @@ static int setup_listen(struct daemon *d)
 /* The database directory: 0700, root's. StateDirectory= makes it under systemd. */
 static int prepare_state_dir(struct daemon *d)
 {
-        char dir[PATH_MAX];
-        char *slash;
-
-        (void)snprintf(dir, sizeof(dir), "%s", d->cfg.database);
-        slash = strrchr(dir, '/');
-        if (!slash || slash == dir)
-                return 0;
-        *slash = 0;
-        if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-                log_error("cannot create %s: %s", dir, strerror(errno));
-                return -errno;
-        }
-        return 0;
+        return make_parent(d->cfg.database, 0700); /* as StateDirectory= would */
 }
 
 static void help(void)
@@ -312,8 +335,10 @@ int main(int argc, char **argv)
         r = parse_argv(argc, argv);
         if (r <= 0)
                 return r < 0 ? 2 : 0;
-        if (geteuid() != 0)
-                log_warning("not running as root: sessions of other users cannot be ended");
+        if (geteuid() != 0) {
+                log_error("must run as root: it owns the database and ends staff sessions");
+                return 1;
+        }
 
         (void)snprintf(d.conf_path, sizeof(d.conf_path), "%s", arg_conf);
         if (load_config(&d, &d.cfg) < 0)

@@ -76,6 +76,7 @@ write_conf
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}:abort_on_error=0
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 SG=$(sg_user_copy "$B/supportgrant") # the test users cannot reach a checkout under /root
+SG_DAEMON_COPY=$(sg_user_copy "$B/supportgrantd")
 
 DAEMON=
 start_daemon() {
@@ -910,6 +911,48 @@ t "migration: each rewrite is journaled" \
     '[[ $OUT == *"of Carol now stored under its canonical name carol"* && $OUT == *"user JDoe now stored under its canonical name jdoe"* && $OUT == *"department SUPPORT now stored under its canonical name support"* ]]'
 as root rights restore carol
 as alice revoke --all
+
+# ---- the daemon makes its directories; it runs as root or not at all -----------------------------
+
+rm -rf "$T/newrun"
+RC=0
+WHO=root CMD="supportgrantd --socket $T/newrun/socket --foreground"
+"$B/supportgrantd" --socket "$T/newrun/socket" --foreground --conf "$CONF" 2>>"$T/daemon2.log" &
+pid2=$!
+sg_wait_for 10 test -S "$T/newrun/socket" || RC=1
+OUT=$(stat -c "%a %U" "$T/newrun" 2>&1)
+kill "$pid2" 2>/dev/null
+wait "$pid2" 2>/dev/null || true
+t "supportgrantd --foreground makes its missing runtime directory (0755 root) and serves" \
+    '[[ $RC == 0 && $OUT == "755 root" ]]'
+set +e
+OUT=$(setpriv --reuid=alice --regid=alice --init-groups -- "$SG_DAEMON_COPY" --socket "$T/out/alice.sock" --foreground --conf "$CONF" 2>&1)
+RC=$?
+set -e
+WHO=alice CMD=supportgrantd
+t "supportgrantd as another user than root: exit 1, saying it must run as root" \
+    '[[ $RC == 1 && $OUT == *"must run as root"* && ! -S $T/out/alice.sock ]]'
+
+# The database's directory and its WAL are checked like the file: refused, naming which and why.
+stop_daemon
+chmod 0770 "$T/lib"
+start_daemon
+as alice list
+t "a group-writable database directory: refused, and the daemon's log names it and why" \
+    '[[ $RC == 1 && $ERR == *"database is unavailable"* ]] && grep -qF "$T/lib: must be owned by uid 0 and not writable by group or others" "$T/daemon.log"'
+stop_daemon
+chmod 0700 "$T/lib"
+touch "$DB-wal"
+chmod 0644 "$DB-wal"
+start_daemon
+as alice list
+t "a world-readable -wal: refused, and the daemon's log names it and why" \
+    '[[ $RC == 1 && $ERR == *"database is unavailable"* ]] && grep -qF "$DB-wal: must be owned by uid 0 and not writable by group or others, nor readable by others" "$T/daemon.log"'
+stop_daemon
+chmod 0600 "$DB-wal"
+start_daemon
+as alice list
+t "...and with 0700 and 0600 again, the daemon serves" '[[ $RC == 0 ]]'
 
 # ---- the CLI never opens the database --------------------------------------------------------
 

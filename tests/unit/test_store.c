@@ -186,6 +186,31 @@ static void untrusted_file_refused(void **state)
         assert_int_equal(sg_store_open(link, 0, &s, &err), -EBADF);
         assert_int_equal(sg_store_open(tmpdir, 0, &s, &err), -EBADF);
         (void)unlink(link);
+
+        /* The directory it is in, and its WAL and shared-memory index, are checked too: each
+         * refusal names the file and why. The positive twin: 0700 and 0600 open. */
+        assert_int_equal(chmod(tmpdir, 0770), 0);
+        assert_int_equal(sg_store_open(path, 0, &s, &err), -EPERM);
+        assert_non_null(strstr(err.msg, tmpdir));
+        assert_non_null(strstr(err.msg, "writable by group or others"));
+        assert_int_equal(chmod(tmpdir, 0700), 0);
+        (void)snprintf(link, sizeof(link), "%s-wal", path);
+        assert_int_equal(close(open(link, O_CREAT | O_WRONLY | O_CLOEXEC, 0604)), 0);
+        assert_int_equal(chmod(link, 0604), 0);
+        assert_int_equal(sg_store_open(path, 0, &s, &err), -EPERM);
+        assert_non_null(strstr(err.msg, "-wal"));
+        assert_non_null(strstr(err.msg, "readable by others"));
+        assert_int_equal(chmod(link, 0600), 0);
+        assert_int_equal(sg_store_open(path, 0, &s, &err), 0);
+        sg_store_close(s);
+        s = NULL;
+        (void)snprintf(link, sizeof(link), "%s-shm", path);
+        if (access(link, F_OK) == 0) {
+                assert_int_equal(chmod(link, 0620), 0);
+                assert_int_equal(sg_store_open(path, 0, &s, &err), -EPERM);
+                assert_non_null(strstr(err.msg, "-shm"));
+                assert_int_equal(chmod(link, 0600), 0);
+        }
 }
 
 static void coverage_rules(void **state)
