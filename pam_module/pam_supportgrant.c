@@ -447,6 +447,28 @@ static int obtain_reason(struct ctx *c, sg_store *s)
         return 0;
 }
 
+/* Ending sessions when access ends is the daemon's job; a staff session must not open while
+ * it cannot do that job. Connecting also starts it through socket activation. */
+static int daemon_ping(struct ctx *c)
+{
+        _cleanup_(sg_varlink_client_freep) sg_varlink_client *vl = NULL;
+        _cleanup_(json_object_putp) json_object *reply = NULL;
+        json_object *params;
+        const char *error;
+        int r;
+
+        r = sg_varlink_connect(c->cfg.socket, DAEMON_TIMEOUT, &vl);
+        if (r >= 0)
+                r = sg_varlink_call(vl, SG_VARLINK_INTERFACE ".Ping", NULL, &reply, &error,
+                                    &params);
+        if (r >= 0 && error)
+                r = -EPROTO;
+        if (r < 0)
+                pam_syslog(c->pamh, LOG_ERR, "supportgrantd at %s does not answer: %s",
+                           c->cfg.socket, r == -EPROTO ? error : strerror(-r));
+        return r;
+}
+
 /* Shared by auth and account: the grant check and the reason. */
 static int check_staff(struct ctx *c)
 {
@@ -462,6 +484,14 @@ static int check_staff(struct ctx *c)
         r = coverage(c, s, &cov);
         if (r <= 0)
                 return r < 0 ? r : -EPERM;
+        /* A session would be refused at open anyway (nothing could end it): refuse now,
+         * before the reason is asked and the motd shown. Journaled, not a login row. */
+        if (c->cfg.terminate_sessions && daemon_ping(c) < 0) {
+                record_denial(c, NULL, NULL, "supportgrantd is not running",
+                              "Support access cannot be enforced on this host right now "
+                              "(supportgrantd does not answer), so the login is refused.");
+                return -EHOSTDOWN;
+        }
         return obtain_reason(c, s);
 }
 
@@ -552,28 +582,6 @@ _public_ int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const cha
                 break;
         }
         return check_staff(&c) < 0 ? PAM_PERM_DENIED : PAM_SUCCESS;
-}
-
-/* Ending sessions when access ends is the daemon's job; a staff session must not open while
- * it cannot do that job. Connecting also starts it through socket activation. */
-static int daemon_ping(struct ctx *c)
-{
-        _cleanup_(sg_varlink_client_freep) sg_varlink_client *vl = NULL;
-        _cleanup_(json_object_putp) json_object *reply = NULL;
-        json_object *params;
-        const char *error;
-        int r;
-
-        r = sg_varlink_connect(c->cfg.socket, DAEMON_TIMEOUT, &vl);
-        if (r >= 0)
-                r = sg_varlink_call(vl, SG_VARLINK_INTERFACE ".Ping", NULL, &reply, &error,
-                                    &params);
-        if (r >= 0 && error)
-                r = -EPROTO;
-        if (r < 0)
-                pam_syslog(c->pamh, LOG_ERR, "supportgrantd at %s does not answer: %s",
-                           c->cfg.socket, r == -EPROTO ? error : strerror(-r));
-        return r;
 }
 
 static void format_expiry(time_t t, char *buf, size_t size)

@@ -363,6 +363,21 @@ wait "$ROOT_PID" 2>/dev/null || rc=$?
 [[ $rc == 137 ]] || fail "pid_start 0: root's process on the recorded pid was not signalled (it ended with $rc, not by the test's SIGKILL)"
 ok "a login without a recorded start time is terminated without signalling its pid"
 
+# ==== 11d. the daemon down: refused before the reason is asked and the motd shown ============
+as alice supportgrant grant jdoe
+[ -s /etc/motd ] || echo "Welcome to this customer host (motd)" >/etc/motd
+MOTD=$(grep -m 1 . /etc/motd)
+sg_daemon_stop
+login jdoe -- 'id -un'
+[[ $RC == 255 && $OUT != *jdoe* && $ERR == *"supportgrantd does not answer"* ]] ||
+    fail "daemon down: jdoe is refused, told why"
+[[ $(prompts) == 0 && $OUT != *"$MOTD"* && $ERR != *"$MOTD"* ]] || fail "daemon down: no reason prompt, no motd"
+sg_daemon_start
+login jdoe -- 'id -un'
+[[ $RC == 0 && $OUT == jdoe && $(prompts) == 1 ]] || fail "daemon back: jdoe logs in, asked for the reason"
+as alice supportgrant revoke --user jdoe
+ok "daemon down: a staff login is refused before the reason prompt and the motd"
+
 # ==== 12. export control (supportgrant gate): without export, a terminal and nothing else =====
 mapfile -t SSHO < <(sg_ssh_opts jdoe)
 RSYNC_E=$(sg_ssh_command jdoe)

@@ -905,8 +905,17 @@ static void session_needs_the_daemon(void **state)
         (void)snprintf(args, sizeof(args), "conf=%s", c);
         write_service("sg-nodaemon", args);
 
+        /* The account phase refuses before the reason is asked (and before sshd would show
+         * the motd): no prompt, no login row, the journal says why. */
         pamh = start("sg-nodaemon", "jdoe", &cs);
-        assert_int_equal(pam_acct_mgmt(pamh, 0), PAM_SUCCESS);
+        assert_int_equal(pam_acct_mgmt(pamh, 0), PAM_PERM_DENIED);
+        finish(pamh, PAM_PERM_DENIED);
+        assert_int_equal(cs.prompts, 0);
+        assert_non_null(strstr(cs.transcript, "supportgrantd does not answer"));
+        assert_int_equal(logins_of("jdoe").n, 0);
+        /* A stack whose session phase is the first to ask: refused at open, recorded. */
+        cs = (struct conv_script){.answers = {REASON}};
+        pamh = start("sg-nodaemon", "jdoe", &cs);
         assert_int_equal(pam_open_session(pamh, 0), PAM_SESSION_ERR);
         finish(pamh, PAM_SESSION_ERR);
         assert_non_null(strstr(cs.transcript, "supportgrantd does not answer"));
