@@ -81,7 +81,8 @@ static void format_ended(const struct cli *cli, json_object *login, char *buf, s
 static int login_item(json_object *l, void *userdata)
 {
         struct logins_state *s = userdata;
-        char time[SG_TIME_HUMAN_MAX + 32], ids[256], ended[SG_TIME_HUMAN_MAX + 64];
+        char time[SG_TIME_HUMAN_MAX + 32], ids[256], ended[SG_TIME_HUMAN_MAX + 64], why[1200];
+        const char *detail, *reason;
         int r;
 
         /* The daemon is asked for no more, but a page may still overshoot. */
@@ -94,6 +95,14 @@ static int login_item(json_object *l, void *userdata)
         cli_format_time(s->cli, cli_json_string(l, "time"), time, sizeof(time));
         format_grant_ids(l, ids, sizeof(ids));
         format_ended(s->cli, l, ended, sizeof(ended));
+        /* A denied login says why, after what the staff member gave as the reason, if any. */
+        detail = cli_json_string(l, "detail");
+        reason = cli_json_string(l, "reason");
+        if (!isempty(detail) && streq(strempty(cli_json_string(l, "outcome")), "denied"))
+                (void)snprintf(why, sizeof(why), "%s%s(denied: %s)", strempty(reason),
+                               isempty(reason) ? "" : " ", detail);
+        else
+                (void)snprintf(why, sizeof(why), "%s", strempty(reason));
         r = cli_table_add(s->table, (const char *const[]){
                                             time,
                                             cli_json_string(l, "user"),
@@ -102,7 +111,7 @@ static int login_item(json_object *l, void *userdata)
                                             cli_json_string(l, "service"),
                                             ids,
                                             ended,
-                                            cli_json_string(l, "reason"),
+                                            why,
                                     });
         return r;
 }

@@ -637,6 +637,15 @@ doctor alice
 [[ $RC == 0 && $OUT == *"warn  sshd effective"*"run as root"* ]] || fail "doctor as a customer: exit 0, sshd -T left to root"
 ok "doctor names a missing module_unknown=ignore and a Match Group of another group; any user may run it"
 
+# ==== every denied login says why ===========================================================
+as alice supportgrant --json logins
+[[ $RC == 0 && $(jq '[.[] | select(.outcome == "denied")] | length' <<<"$OUT") -ge 5 &&
+    $(jq '[.[] | select(.outcome == "denied" and ((.detail // "") == ""))] | length' <<<"$OUT") == 0 ]] ||
+    fail "every denied row of this suite has a detail"
+as alice supportgrant logins --user jdoe
+[[ $OUT == *"(denied: no active grant)"* ]] || fail "logins (human) shows why a login was denied"
+ok "every denied login row says why, in logins --json and in the table"
+
 # ==== the daemon and sshd stayed healthy ======================================================
 sg_daemon_answers || fail "supportgrantd still answers"
 kill -0 "$SG_SSHD_PID" || fail "sshd still runs"
