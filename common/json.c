@@ -79,6 +79,7 @@ json_object *sg_login_to_json(const struct sg_login *l)
         RET_GATHER(r, add(o, "ended_at", sg_time_to_json(l->ended_at), true));
         RET_GATHER(r, add(o, "end", string_or_null(sg_login_end_to_string(l->end)), true));
         RET_GATHER(r, add(o, "detail", string_or_null(l->detail[0] ? l->detail : NULL), true));
+        RET_GATHER(r, add(o, "count", json_object_new_int64(l->count ? l->count : 1), false));
         if (r < 0) {
                 json_object_put(o);
                 return NULL;

@@ -103,6 +103,9 @@ static const struct {
             "  gid INTEGER NOT NULL,"
             "  seen_at INTEGER NOT NULL"
             ") WITHOUT ROWID;"},
+        /* Repeated denials of one account and origin within a minute are one row. */
+        {4, "ALTER TABLE logins ADD COLUMN count INTEGER NOT NULL DEFAULT 1;"
+            "CREATE INDEX logins_by_origin ON logins (user, rhost, service, id);"},
 };
 
 _Static_assert(ELEMENTSOF(migrations) == SG_STORE_SCHEMA_VERSION,
@@ -792,7 +795,7 @@ int sg_store_coverage(sg_store *s, const char *user, const char *const *departme
 
 #define LOGIN_COLUMNS                                                                       \
         "id, user, time, outcome, reason, service, rhost, tty, pid, pid_start, grant_ids, " \
-        "ended_at, end_kind, detail"
+        "ended_at, end_kind, detail, count"
 
 static int grant_ids_parse(const char *text, struct sg_login *l)
 {
@@ -852,6 +855,7 @@ static int login_from_row(sg_store *s, sqlite3_stmt *st, struct sg_login *l)
                               : (time_t)sqlite3_column_int64(st, 11);
         RET_GATHER(r, column_copy(s, st, 12, end, sizeof(end)));
         RET_GATHER(r, column_copy(s, st, 13, l->detail, sizeof(l->detail)));
+        l->count = (unsigned)sqlite3_column_int64(st, 14);
         if (r < 0)
                 return r;
         l->outcome = streq(outcome, "denied") ? SG_LOGIN_DENIED : SG_LOGIN_ACCEPTED;
@@ -920,6 +924,62 @@ int sg_store_login_add(sg_store *s, struct sg_login *l)
                 return r;
         l->id = sqlite3_last_insert_rowid(s->db);
         return 0;
+}
+
+int sg_store_login_deny(sg_store *s, struct sg_login *l, time_t window)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r, rc;
+
+        r = sg_store_begin(s);
+        if (r < 0)
+                return r;
+        r = prepare(s,
+                    "SELECT id, outcome = 'denied' AND time > ? FROM logins WHERE user = ? AND "
+                    "rhost = ? AND service = ? ORDER BY id DESC LIMIT 1",
+                    &st);
+        if (r >= 0) {
+                sqlite3_bind_int64(st, 1, l->time - window);
+                bind_text(st, 2, l->user);
+                bind_text(st, 3, l->rhost);
+                bind_text(st, 4, l->service);
+                rc = sqlite3_step(st);
+                /* Only a run of denials with nothing between them is merged: a login that got
+                 * in starts a new row, so that the overview keeps the order of events. */
+                if (rc == SQLITE_ROW && sqlite3_column_int(st, 1) == 0)
+                        rc = SQLITE_DONE;
+                if (rc == SQLITE_ROW) {
+                        int64_t id = sqlite3_column_int64(st, 0);
+
+                        sqlite3_finalize(st);
+                        st = NULL;
+                        r = prepare(s,
+                                    "UPDATE logins SET count = count + 1, detail = ? "
+                                    "WHERE id = ?",
+                                    &st);
+                        if (r >= 0) {
+                                bind_text(st, 1, l->detail);
+                                sqlite3_bind_int64(st, 2, id);
+                                r = step_done(s, st);
+                        }
+                        if (r >= 0) {
+                                l->id = id;
+                                r = 1;
+                        }
+                } else if (rc == SQLITE_DONE)
+                        r = sg_store_login_add(s, l);
+                else
+                        r = store_fail(s, rc);
+        }
+        if (r >= 0) {
+                int c = sg_store_commit(s);
+
+                if (c < 0)
+                        r = c;
+        }
+        if (r < 0)
+                sg_store_rollback(s);
+        return r;
 }
 
 int sg_store_login_get(sg_store *s, int64_t id, struct sg_login *ret)

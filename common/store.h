@@ -23,7 +23,7 @@
 #include "period.h"
 #include "reason.h"
 
-#define SG_STORE_SCHEMA_VERSION  3
+#define SG_STORE_SCHEMA_VERSION  4
 #define SG_STORE_BUSY_TIMEOUT_MS 2000
 #define SG_MAX_COVER             32  /* grant ids recorded per login */
 #define SG_TOKEN_LEN             32  /* hex characters of a login token */
@@ -94,6 +94,7 @@ struct sg_login {
         time_t ended_at; /* 0: open */
         enum sg_login_end end;
         char detail[256]; /* why it was denied */
+        unsigned count;   /* denials of this user and origin merged into this row */
 };
 
 /* What covers a staff account right now. */
@@ -166,6 +167,11 @@ int sg_store_coverage(sg_store *s, const char *user, const char *const *departme
 
 /* Logins */
 int sg_store_login_add(sg_store *s, struct sg_login *l); /* sets l->id */
+/* A denied login: merged into the newest row of the same user, origin (rhost) and service
+ * when that is a denied one made
+ * less than window seconds before l->time (its count grows, its detail becomes this one's),
+ * else added. 1: merged (l->id is that row), 0: added. One transaction. */
+int sg_store_login_deny(sg_store *s, struct sg_login *l, time_t window);
 int sg_store_login_get(sg_store *s, int64_t id, struct sg_login *ret);
 /* Records the end of a session once: -EALREADY if it already ended (the first end wins, so a
  * session the daemon terminated stays "terminated" when sshd then runs close_session). */

@@ -83,6 +83,8 @@ static int login_item(json_object *l, void *userdata)
         struct logins_state *s = userdata;
         char time[SG_TIME_HUMAN_MAX + 32], ids[256], ended[SG_TIME_HUMAN_MAX + 64], why[1200];
         const char *detail, *reason;
+        char outcome[64];
+        int64_t count = 1;
         int r;
 
         /* The daemon is asked for no more, but a page may still overshoot. */
@@ -103,10 +105,16 @@ static int login_item(json_object *l, void *userdata)
                                isempty(reason) ? "" : " ", detail);
         else
                 (void)snprintf(why, sizeof(why), "%s", strempty(reason));
+        if (cli_json_int64(l, "count", &count) >= 0 && count > 1)
+                (void)snprintf(outcome, sizeof(outcome), "%s %" PRId64 "x",
+                               strempty(cli_json_string(l, "outcome")), count);
+        else
+                (void)snprintf(outcome, sizeof(outcome), "%s",
+                               strempty(cli_json_string(l, "outcome")));
         r = cli_table_add(s->table, (const char *const[]){
                                             time,
                                             cli_json_string(l, "user"),
-                                            cli_json_string(l, "outcome"),
+                                            outcome,
                                             cli_json_string(l, "rhost"),
                                             cli_json_string(l, "service"),
                                             ids,

@@ -21,12 +21,13 @@
 #include "timeutil.h"
 #include "varlink.h"
 
-#define REASON_PROMPT  "Reason for this login: "
-#define REASON_TRIES   3
-#define TOKEN_ENV      "SUPPORTGRANT_TOKEN"
-#define LOGIN_DATA     "pam_supportgrant_login_id"
-#define RAN_DATA       "pam_supportgrant_ran_" /* + phase: it ran in this transaction */
-#define DAEMON_TIMEOUT 5000 /* ms; the daemon may be starting through socket activation */
+#define REASON_PROMPT        "Reason for this login: "
+#define REASON_TRIES         3
+#define TOKEN_ENV            "SUPPORTGRANT_TOKEN"
+#define LOGIN_DATA           "pam_supportgrant_login_id"
+#define RAN_DATA             "pam_supportgrant_ran_" /* + phase: it ran in this transaction */
+#define DENIAL_MERGE_SECONDS 60   /* repeated denials of one account and origin: one row */
+#define DAEMON_TIMEOUT       5000 /* ms; the daemon may be starting through socket activation */
 
 /* Everything a phase needs, on the stack of pam_sm_* (no global state in a module). */
 struct ctx {
@@ -258,10 +259,18 @@ static void record_denial(struct ctx *c, sg_store *s, const char *reason, const 
         (void)snprintf(l.detail, sizeof(l.detail), "%s", detail);
         l.pid = getpid();
         if (s) {
-                r = sg_store_login_add(s, &l);
+                /* Repeated denials of one account from one origin within a minute are one row
+                 * with a count, and one journal entry: a loop of refused logins must not flood
+                 * the overview, the journal and the disk. */
+                r = sg_store_login_deny(s, &l, DENIAL_MERGE_SECONDS);
                 if (r < 0)
                         pam_syslog(c->pamh, LOG_ERR, "cannot record the denied login of %s: %s",
                                    c->id.user, sg_store_errmsg(s));
+                if (r > 0) {
+                        if (user_message)
+                                message(c, PAM_ERROR_MSG, "%s", user_message);
+                        return;
+                }
         }
 
         f.user = c->id.user;

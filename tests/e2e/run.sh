@@ -637,6 +637,28 @@ doctor alice
 [[ $RC == 0 && $OUT == *"warn  sshd effective"*"run as root"* ]] || fail "doctor as a customer: exit 0, sshd -T left to root"
 ok "doctor names a missing module_unknown=ignore and a Match Group of another group; any user may run it"
 
+# ==== a loop of refused logins does not flood the overview or the journal ======================
+as alice supportgrant revoke --all
+t0=$(date +%s)
+loops=()
+for loop in 1 2 3 4; do
+    (for _ in $(seq 50); do sg_ssh -a "$GOOD" mdev -T -- true </dev/null >/dev/null 2>&1 || true; done) &
+    loops+=($!)
+done
+wait "${loops[@]}" # not a bare wait: journald, the daemon and sshd are this shell's too
+login kim -- true
+rows() { sqlite3 -cmd '.timeout 5000' "$SG_DB" "SELECT count(*) || ' ' || coalesce(sum(count), 0) FROM logins WHERE user = '$1' AND outcome = 'denied' AND time >= $t0"; }
+read -r n_rows n_denials <<<"$(rows mdev)"
+took=$(($(date +%s) - t0))
+[[ $n_denials == 200 && $n_rows -le $((took / 60 + 2)) ]] ||
+    { OUT="rows=$n_rows denials=$n_denials in ${took}s"; fail "200 refused logins of mdev in ${took}s: a few rows with the count"; }
+[[ $(sg_journal _UID=0 SUPPORTGRANT_EVENT=login-denied SUPPORTGRANT_USER=mdev | jq -r '.__REALTIME_TIMESTAMP' | awk -v t="${t0}000000" '$1 >= t' | grep -c .) == "$n_rows" ]] ||
+    fail "one journal entry per row"
+[[ $(rows kim) == "1 1" ]] || fail "a refused login of another account is its own row"
+as alice supportgrant logins --user mdev --limit 1
+[[ $OUT == *"denied "*"x "* ]] || fail "logins shows the count of a merged row"
+ok "200 refused logins of one key in ${took}s: $n_rows row(s) with the count, one journal entry each; kim's is its own"
+
 # ==== every denied login says why ===========================================================
 as alice supportgrant --json logins
 [[ $RC == 0 && $(jq '[.[] | select(.outcome == "denied")] | length' <<<"$OUT") -ge 5 &&
