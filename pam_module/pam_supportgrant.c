@@ -543,20 +543,23 @@ _public_ int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char 
 }
 
 /* A service file with the module's own lines besides the pam-auth-update profile's runs it
- * twice in one phase of one transaction. The first run decides (its denial stands: the stack
- * fails); the second is ignored, so that no second reason is asked and no second login
- * recorded; the stack is logged once. Not for auth: sshd may call it again on one handle, and
- * only sshd's own line has it. */
-static bool second_run(pam_handle_t *pamh, const char *phase)
+ * twice in one phase of one transaction. The first run decides: the second returns its
+ * result again without asking or recording anything (a denial stays a denial even where the
+ * first line was only "optional"; a success or an ignore becomes PAM_IGNORE, so that no
+ * second reason is asked and no second login recorded), and the stack is logged once. Not for
+ * auth: sshd may call it again on one handle, and only sshd's own line has it. Returns true
+ * for a second run, with *ret what to return. */
+static bool second_run(pam_handle_t *pamh, const char *phase, int *ret)
 {
         char key[64];
         const void *seen = NULL;
 
         (void)snprintf(key, sizeof(key), "%s%s", RAN_DATA, phase);
-        if (pam_get_data(pamh, key, &seen) != PAM_SUCCESS || !seen) {
-                (void)pam_set_data(pamh, key, (void *)1, NULL);
+        if (pam_get_data(pamh, key, &seen) != PAM_SUCCESS || !seen)
                 return false;
-        }
+        *ret = (int)(intptr_t)seen - 1;
+        if (*ret == PAM_SUCCESS)
+                *ret = PAM_IGNORE;
         if (pam_get_data(pamh, RAN_DATA "logged", &seen) != PAM_SUCCESS || !seen) {
                 const void *service = NULL;
 
@@ -572,12 +575,19 @@ static bool second_run(pam_handle_t *pamh, const char *phase)
         return true;
 }
 
-_public_ int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
+/* The first run's result, for a second run in the same phase. */
+static int first_run(pam_handle_t *pamh, const char *phase, int result)
+{
+        char key[64];
+
+        (void)snprintf(key, sizeof(key), "%s%s", RAN_DATA, phase);
+        (void)pam_set_data(pamh, key, (void *)(intptr_t)(result + 1), NULL);
+        return result;
+}
+
+static int acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
         struct ctx c = {};
-
-        if (second_run(pamh, "account"))
-                return PAM_IGNORE;
 
         switch (setup(&c, pamh, flags, argc, argv)) {
         case SETUP_NOT_STAFF:
@@ -647,7 +657,7 @@ static int session_reason(struct ctx *c, sg_store *s, char *reason, size_t size)
         return -EPERM;
 }
 
-_public_ int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+static int open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
         _cleanup_(store_closep) sg_store *s = NULL;
         struct ctx c = {};
@@ -661,8 +671,6 @@ _public_ int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const 
         size_t n_deps;
         int r;
 
-        if (second_run(pamh, "open_session"))
-                return PAM_IGNORE;
         switch (setup(&c, pamh, flags, argc, argv)) {
         case SETUP_NOT_STAFF:
                 return PAM_IGNORE;
@@ -765,7 +773,7 @@ _public_ int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const 
         return PAM_SUCCESS;
 }
 
-_public_ int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+static int close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
         _cleanup_(store_closep) sg_store *s = NULL;
         struct ctx c = {};
@@ -776,8 +784,6 @@ _public_ int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const
         char msg[SG_NAME_MAX + 64];
         int r;
 
-        if (second_run(pamh, "close_session"))
-                return PAM_IGNORE;
         switch (setup(&c, pamh, flags, argc, argv)) {
         case SETUP_NOT_STAFF:
                 return PAM_IGNORE;
@@ -820,4 +826,32 @@ _public_ int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const
         if (r < 0)
                 pam_syslog(pamh, LOG_ERR, "cannot write to the journal: %s", strerror(-r));
         return PAM_SUCCESS;
+}
+
+/* account, open and close: the first run of the module in a phase decides (second_run()). */
+_public_ int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+        int r;
+
+        if (second_run(pamh, "account", &r))
+                return r;
+        return first_run(pamh, "account", acct_mgmt(pamh, flags, argc, argv));
+}
+
+_public_ int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+        int r;
+
+        if (second_run(pamh, "open_session", &r))
+                return r;
+        return first_run(pamh, "open_session", open_session(pamh, flags, argc, argv));
+}
+
+_public_ int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+        int r;
+
+        if (second_run(pamh, "close_session", &r))
+                return r;
+        return first_run(pamh, "close_session", close_session(pamh, flags, argc, argv));
 }

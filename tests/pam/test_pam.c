@@ -1165,6 +1165,27 @@ static void second_run_is_ignored(void **state)
         /* A denial by the first run stands, recorded once. */
         assert_int_equal(twice("sg-twice", "mdev", &mdev_cs), PAM_PERM_DENIED);
         assert_int_equal(logins_of("mdev").n, 1);
+        /* A first line that is only optional must not make the second one wave staff
+         * through: its denial stands. */
+        {
+                char path[PATH_MAX + 64];
+                struct conv_script opt = {.answers = {REASON, REASON}};
+                size_t before = logins_of("mdev").n;
+
+                (void)snprintf(path, sizeof(path), "%s/sg-optional", confdir);
+                write_file(path, 0644,
+                           "auth required pam_permit.so\n"
+                           "account optional %s conf=%s\n"
+                           "account required %s conf=%s\n"
+                           "account required pam_permit.so\n"
+                           "session required pam_permit.so\n",
+                           module, conf, module, conf);
+                assert_int_equal(twice("sg-optional", "mdev", &opt), PAM_PERM_DENIED);
+                assert_int_equal(logins_of("mdev").n, before + 1); /* recorded once */
+                opt = (struct conv_script){.answers = {REASON, REASON}};
+                assert_int_equal(twice("sg-optional", "jdoe", &opt), PAM_SUCCESS);
+                assert_int_equal(opt.prompts, 1);
+        }
         cs = (struct conv_script){.cannot_prompt = true};
         assert_int_equal(twice("sg-twice", "alice", &cs), PAM_SUCCESS);
         assert_int_equal(cs.prompts, 0);
