@@ -108,11 +108,16 @@ static void scan_stack(const char *service, const char *type, int depth, struct 
                 size_t n = 0, len;
 
                 p[strcspn(p, "#\n")] = 0;
-                /* A [...] control holds blanks: keep it one word. */
+                /* type, control (a [...] control holds blanks: one word), module, and the
+                 * module's arguments as one rest of the line. */
                 while (n < ELEMENTSOF(w)) {
                         p += strspn(p, " \t");
                         if (!*p)
                                 break;
+                        if (n == ELEMENTSOF(w) - 1) {
+                                w[n++] = p;
+                                break;
+                        }
                         if (*p == '[') {
                                 len = strcspn(p, "]");
                                 len += p[len] ? 1 : 0;
@@ -149,9 +154,6 @@ static void scan_stack(const char *service, const char *type, int depth, struct 
                 if (!streq(control, "optional"))
                         st->module = true;
                 if (n > 3 && strstr(w[3], "kbdint_step")) {
-                        st->kbdint_line = true;
-                        st->unknown_ok = strstr(control, "module_unknown=ignore") != NULL;
-                } else if (streq(type, "auth") && p && strstr(p, "kbdint_step")) {
                         st->kbdint_line = true;
                         st->unknown_ok = strstr(control, "module_unknown=ignore") != NULL;
                 }
