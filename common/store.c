@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 
 #include "proc.h"
@@ -179,10 +180,18 @@ static int busy_wait(void *userdata, int count)
 }
 
 /* Records SQLite's message and returns the matching errno. */
+/* SQLite's message, and for an I/O error the system's reason behind it. (Not for a failed
+ * open: the last errno there is often that of a probe, e.g. ENOENT for a missing -shm.) */
 static int store_fail(sg_store *s, int rc)
 {
-        (void)snprintf(s->errmsg, sizeof(s->errmsg), "%s",
-                       s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+        int e = s->db ? sqlite3_system_errno(s->db) : 0;
+
+        if ((rc & 0xff) == SQLITE_IOERR && e > 0)
+                (void)snprintf(s->errmsg, sizeof(s->errmsg), "%s (%s)",
+                               s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc), strerror(e));
+        else
+                (void)snprintf(s->errmsg, sizeof(s->errmsg), "%s",
+                               s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
         return errno_from_sqlite(s->db, rc);
 }
 
@@ -365,6 +374,7 @@ int sg_store_open_version(const char *path, int flags, int target, sg_store **re
                           struct sg_error *err)
 {
         sg_store *s;
+        struct statvfs sv;
         int version = 0, r, rc, oflags;
 
         s = calloc(1, sizeof(*s));
@@ -455,7 +465,13 @@ int sg_store_open_version(const char *path, int flags, int target, sg_store **re
         *ret = s;
         return 0;
 fail:
-        (void)sg_error_set(err, r, "%s: %s", path, s->errmsg);
+        /* "unable to open database file" does not say why: a file system remounted read-only
+         * after an I/O error is the common reason, and worth naming. */
+        if (!(flags & SG_STORE_READONLY) && statvfs(path, &sv) >= 0 && (sv.f_flag & ST_RDONLY))
+                (void)sg_error_set(err, r, "%s: %s (its file system is read-only)", path,
+                                   s->errmsg);
+        else
+                (void)sg_error_set(err, r, "%s: %s", path, s->errmsg);
         sg_store_close(s);
         return r;
 }

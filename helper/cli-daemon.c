@@ -17,7 +17,8 @@ static int unreachable(const struct cli *cli, int r)
         else
                 fprintf(stderr,
                         "supportgrant: cannot reach supportgrantd at %s: %m — is "
-                        "supportgrant.socket running?\n",
+                        "supportgrant.socket running? See 'systemctl status "
+                        "supportgrant.socket supportgrant.service'.\n",
                         cli->socket);
         return -CLI_E_UNREACHABLE;
 }

@@ -426,10 +426,8 @@ int sessions_setup(struct daemon *d)
         (void)sd_event_source_set_enabled(d->kill_timer, SD_EVENT_OFF);
         (void)sd_event_source_set_enabled(d->expiry_timer, SD_EVENT_OFF);
 
-        /* Sessions opened while we were not running are ours now. A database that cannot be
-         * read does not keep the daemon from starting: every request then gets a
-         * DatabaseError that says so, which tells the admin more than a daemon that is not
-         * there, and the periodic sweep retries meanwhile. */
+        /* Sessions opened while we were not running are ours now. (main() opened the
+         * database already; one that failed since is retried by the periodic sweep.) */
         (void)prune_now(d);
         (void)sessions_sweep(d, "daemon start");
         (void)expiry_timer_update(d);

@@ -351,12 +351,17 @@ int main(int argc, char **argv)
         if (prepare_state_dir(&d) < 0)
                 return 1;
         /* The database gets its schema before the socket appears: whoever sees the socket (a
-         * client, a test waiting for it) finds the tables there. A failure here is logged and
-         * answered later as DatabaseError; it is no reason not to serve Ping or Status. */
-        if (daemon_open_store(&d, &store) >= 0) {
-                canonicalize_names(&d, store);
-                sg_store_close(store);
+         * client, a test waiting for it) finds the tables there. A database that cannot be
+         * opened at start (corrupt, a newer schema, a bad owner or mode of the file, its
+         * directory or its WAL) is a reason not to start at all: the administrator sees it in
+         * the unit's state, and staff are refused while no daemon answers. Faults that come
+         * later (a full disk, a lock) are answered per request as DatabaseError. */
+        if (daemon_open_store(&d, &store) < 0) {
+                log_error("not starting: the database %s cannot be opened", d.cfg.database);
+                return 1;
         }
+        canonicalize_names(&d, store);
+        sg_store_close(store);
         daemon_keep_store(&d, false);
         if (setup_listen(&d) < 0)
                 return 1;

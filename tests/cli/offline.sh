@@ -189,7 +189,7 @@ for cmd in list history logins status rights "grant jdoe" "revoke --all" "rights
         # shellcheck disable=SC2086 # the command is several words on purpose
         run $cmd --socket "$NOSOCK"
         [[ $RC == 69 && -z $OUT &&
-                $ERR == "supportgrant: cannot reach supportgrantd at $NOSOCK: No such file or directory"*"is supportgrant.socket running?" ]] ||
+                $ERR == "supportgrant: cannot reach supportgrantd at $NOSOCK: No such file or directory"*"is supportgrant.socket running?"* ]] ||
                 fail "$cmd without a daemon"
 done
 ok "every daemon command exits 69 with a hint when the socket is missing"
