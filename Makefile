@@ -140,7 +140,15 @@ $(NSS_TEST_LIB): tests/nss/nss_sgdir.c
 	$(Q)$(CC) -std=gnu11 -g -O2 $(WARNINGS) -fPIC -fvisibility=hidden -D_GNU_SOURCE -shared \
 		-Wl,-soname,libnss_sgdir.so.2 -o $@ $<
 
-tests-build: $(TARGETS) $(UNIT_BIN) $(PAM_TEST_BIN) $(NSS_TEST_LIB)
+# What a staff member who wants to outlive the access runs (tests/e2e): run by the test users
+# from a copy, so never sanitized.
+OUTLIVE_BIN := $(B)/tests/e2e/outlive
+$(OUTLIVE_BIN): tests/e2e/outlive.c
+	@mkdir -p $(@D)
+	$(call say,LD,$@)
+	$(Q)$(CC) -std=gnu11 -g -O2 $(WARNINGS) -D_GNU_SOURCE -o $@ $<
+
+tests-build: $(TARGETS) $(UNIT_BIN) $(PAM_TEST_BIN) $(NSS_TEST_LIB) $(OUTLIVE_BIN)
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
@@ -278,7 +286,7 @@ DEB_TEST_DEPS  := libcmocka-dev libpam-wrapper libnss-wrapper libpamtest0-dev pa
                   clang clang-format valgrind sqlite3 tzdata systemd openssh-server \
                   openssh-client openssh-sftp-server rsync util-linux procps passwd \
                   libpam-modules libpam-runtime iproute2 psmisc bash-completion \
-                  jq python3 strace
+                  jq python3 strace uidmap
 DEB_PKG_DEPS   := debhelper devscripts lintian mandoc fakeroot dpkg-dev hyperfine
 DEB_DEPS       := $(DEB_BUILD_DEPS) $(DEB_TEST_DEPS) $(DEB_PKG_DEPS)
 

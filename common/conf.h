@@ -17,6 +17,7 @@
 #define SG_CONF_PATH        "/etc/security/supportgrant.conf"
 #define SG_DATABASE_PATH    "/var/lib/supportgrant/supportgrant.db"
 #define SG_SOCKET_PATH      "/run/supportgrant/socket"
+#define SG_SUBUID_PATH      "/etc/subuid"
 #define SG_CONF_MAX_SIZE    (64 * 1024)
 #define SG_PREFIX_MAX       64
 #define SG_SOCKET_MAX       sizeof(((struct sockaddr_un *)0)->sun_path)

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdio.h>
 #include <sys/random.h>
 
 #include "proc.h"
@@ -60,33 +61,52 @@ int sg_proc_start_time(pid_t pid, uint64_t *ret)
         return 0;
 }
 
-/* The uids on /proc/PID/status's "Uid:" line (real, effective, saved, fs). 0 when the
- * process is a zombie: it has nothing left to signal and is only waiting to be reaped. */
+/* The value of a "Key:" line of /proc/PID/status, or NULL. */
+static const char *status_field(const char *buf, const char *key)
+{
+        size_t k = strlen(key);
+
+        for (const char *line = buf; line && *line; line = strchr(line, '\n')) {
+                if (*line == '\n')
+                        line++;
+                if (strncmp(line, key, k) == 0 && line[k] == ':')
+                        return line + k + 1 + strspn(line + k + 1, " \t");
+        }
+        return NULL;
+}
+
+/* The uids on /proc/PID/status's "Uid:" line (real, effective, saved, fs). 0 when nothing of
+ * the process lives: a zombie is only waiting to be reaped. A group leader that ended its own
+ * thread with the raw exit syscall shows as a zombie too, while its other threads run on:
+ * that one counts as alive (its "Threads:" are more than one). */
 static int process_uids(pid_t pid, uid_t ret[static 4])
 {
-        char buf[4096], *line;
+        char buf[4096];
+        const char *v;
         int r;
 
         r = read_proc_file(pid, "status", buf, sizeof(buf));
         if (r < 0)
                 return r;
-        line = strstr(buf, "\nState:");
-        if (line && line[strspn(line + 7, " \t") + 7] == 'Z')
-                return 0;
-        line = strstr(buf, "\nUid:");
-        if (!line)
+        v = status_field(buf, "State");
+        if (v && *v == 'Z') {
+                v = status_field(buf, "Threads");
+                if (!v || strtoul(v, NULL, 10) <= 1)
+                        return 0;
+        }
+        v = status_field(buf, "Uid");
+        if (!v)
                 return -EIO;
-        line += 5;
         for (int i = 0; i < 4; i++) {
                 char *end;
-                unsigned long v;
+                unsigned long u;
 
                 errno = 0;
-                v = strtoul(line, &end, 10);
-                if (errno != 0 || end == line || v > UINT32_MAX)
+                u = strtoul(v, &end, 10);
+                if (errno != 0 || end == v || u > UINT32_MAX)
                         return -EIO;
-                ret[i] = (uid_t)v;
-                line = end;
+                ret[i] = (uid_t)u;
+                v = end;
         }
         return 4;
 }
@@ -120,35 +140,49 @@ static int for_each_process(int (*f)(pid_t pid, const uid_t uids[static 4], void
         return 0;
 }
 
-struct signal_uid {
-        uid_t uid;
+bool sg_uid_ranges_contain(const struct sg_uid_range *r, size_t n, uid_t uid)
+{
+        for (size_t i = 0; i < n; i++)
+                if (uid >= r[i].start && uid - r[i].start < r[i].count)
+                        return true;
+        return false;
+}
+
+struct signal_ranges {
+        const struct sg_uid_range *ranges;
+        size_t n;
         int sig;
         int count;
 };
 
-static int signal_if_uid(pid_t pid, const uid_t uids[static 4], void *userdata)
+static int signal_if_in_ranges(pid_t pid, const uid_t uids[static 4], void *userdata)
 {
-        struct signal_uid *su = userdata;
+        struct signal_ranges *sr = userdata;
 
         for (int i = 0; i < 4; i++)
-                if (uids[i] == su->uid) {
-                        if (kill(pid, su->sig) >= 0)
-                                su->count++;
+                if (sg_uid_ranges_contain(sr->ranges, sr->n, uids[i])) {
+                        if (kill(pid, sr->sig) >= 0)
+                                sr->count++;
                         break;
                 }
         return 0;
 }
 
-int sg_proc_signal_uid(uid_t uid, int sig)
+int sg_proc_signal_ranges(const struct sg_uid_range *ranges, size_t n, int sig)
 {
-        struct signal_uid su = {.uid = uid, .sig = sig};
+        struct signal_ranges sr = {.ranges = ranges, .n = n, .sig = sig};
         int r;
 
         /* Never root's processes: that would be the whole machine. */
-        if (uid == 0)
+        if (sg_uid_ranges_contain(ranges, n, 0))
                 return -EPERM;
-        r = for_each_process(signal_if_uid, &su);
-        return r < 0 ? r : su.count;
+        r = for_each_process(signal_if_in_ranges, &sr);
+        return r < 0 ? r : sr.count;
+}
+
+int sg_proc_signal_uid(uid_t uid, int sig)
+{
+        return sg_proc_signal_ranges(&(struct sg_uid_range){.start = uid, .count = 1}, 1, sig);
 }
 
 struct uid_set {
@@ -187,6 +221,102 @@ int sg_proc_uids(uid_t **ret, size_t *ret_n)
         *ret = set.items;
         *ret_n = set.n;
         return 0;
+}
+
+/* Calls f for each well-formed "owner:start:count" line of path, until f returns non-zero. */
+static int for_each_subuid(const char *path,
+                           int (*f)(const char *owner, uid_t start, uid_t count, void *userdata),
+                           void *userdata)
+{
+        _cleanup_fclose_ FILE *fp = NULL;
+        char line[512];
+
+        fp = fopen(path, "re");
+        if (!fp)
+                return errno == ENOENT ? 0 : -errno;
+        while (fgets(line, sizeof(line), fp)) {
+                char *owner = line, *a, *b, *end;
+                unsigned long start, count;
+                int r;
+
+                line[strcspn(line, "\n")] = 0;
+                a = strchr(line, ':');
+                if (!a)
+                        continue;
+                *a++ = 0;
+                b = strchr(a, ':');
+                if (!b || !*owner)
+                        continue;
+                *b++ = 0;
+                errno = 0;
+                start = strtoul(a, &end, 10);
+                if (errno != 0 || end == a || *end || start > UINT32_MAX)
+                        continue;
+                count = strtoul(b, &end, 10);
+                if (errno != 0 || end == b || *end || count == 0 || count > UINT32_MAX - start)
+                        continue;
+                r = f(owner, (uid_t)start, (uid_t)count, userdata);
+                if (r != 0)
+                        return r;
+        }
+        return ferror(fp) ? -EIO : 0;
+}
+
+struct subuid_ranges {
+        const char *user;
+        char uid[16];
+        struct sg_uid_range **ranges;
+        size_t *n, *size;
+};
+
+static int add_subuid_range(const char *owner, uid_t start, uid_t count, void *userdata)
+{
+        struct subuid_ranges *sr = userdata;
+
+        if (!streq(owner, sr->user) && !streq(owner, sr->uid))
+                return 0;
+        if (GROW(*sr->ranges, *sr->size, *sr->n, 4) < 0)
+                return -ENOMEM;
+        (*sr->ranges)[(*sr->n)++] = (struct sg_uid_range){.start = start, .count = count};
+        return 0;
+}
+
+int sg_subuid_ranges(const char *path, const char *user, uid_t uid, struct sg_uid_range **ranges,
+                     size_t *n, size_t *size)
+{
+        struct subuid_ranges sr = {.user = user, .ranges = ranges, .n = n, .size = size};
+
+        (void)snprintf(sr.uid, sizeof(sr.uid), "%u", (unsigned)uid);
+        return for_each_subuid(path, add_subuid_range, &sr);
+}
+
+struct subuid_owner {
+        uid_t uid;
+        char *ret;
+        size_t size;
+};
+
+static int match_subuid_owner(const char *owner, uid_t start, uid_t count, void *userdata)
+{
+        struct subuid_owner *so = userdata;
+
+        if (so->uid < start || so->uid - start >= count)
+                return 0;
+        if (strlen(owner) >= so->size)
+                return -ENAMETOOLONG;
+        memcpy(so->ret, owner, strlen(owner) + 1);
+        return 1;
+}
+
+int sg_subuid_owner(const char *path, uid_t uid, char *ret, size_t size)
+{
+        struct subuid_owner so = {.uid = uid, .ret = ret, .size = size};
+        int r;
+
+        r = for_each_subuid(path, match_subuid_owner, &so);
+        if (r < 0)
+                return r;
+        return r > 0 ? 0 : -ENOENT;
 }
 
 int sg_random_bytes(void *buf, size_t n)

@@ -77,6 +77,46 @@ static void kill_later(struct daemon *d, uid_t uid)
         (void)sd_event_source_set_enabled(d->kill_timer, SD_EVENT_ONESHOT);
 }
 
+/* Every uid that is a staff account's: its own, and the subordinate ranges /etc/subuid gives
+ * it (a user namespace maps them, e.g. for rootless containers, and a process there runs as
+ * one of them on the host). user may be NULL when the name is not known. *ret is to be
+ * freed. */
+static int account_ranges(const char *user, uid_t uid, struct sg_uid_range **ret, size_t *ret_n)
+{
+        struct sg_uid_range *r = NULL;
+        size_t n = 0, size = 0;
+        int k;
+
+        if (GROW(r, size, n, 4) < 0)
+                return -ENOMEM;
+        r[n++] = (struct sg_uid_range){.start = uid, .count = 1};
+        k = sg_subuid_ranges(SG_SUBUID_PATH, user ? user : "", uid, &r, &n, &size);
+        if (k < 0)
+                log_error("cannot read %s: %s; ending the processes of uid %u only", SG_SUBUID_PATH,
+                          strerror(-k), (unsigned)uid);
+        *ret = r;
+        *ret_n = n;
+        return 0;
+}
+
+/* Sends sig to every process of the account (its uid and its subordinate uids). */
+static int signal_account(const char *user, uid_t uid, int sig)
+{
+        _cleanup_free_ struct sg_uid_range *r = NULL;
+        size_t n = 0;
+        int k;
+
+        if (uid == 0)
+                return -EPERM;
+        k = account_ranges(user, uid, &r, &n);
+        if (k < 0)
+                return sg_proc_signal_uid(uid, sig);
+        k = sg_proc_signal_ranges(r, n, sig);
+        if (k == -EPERM) /* a subordinate range that holds uid 0: never the whole machine */
+                return sg_proc_signal_uid(uid, sig);
+        return k;
+}
+
 /* Whether a staff account is covered right now; < 0 when that cannot be told. */
 static int user_covered(struct daemon *d, sg_store *s, const char *user, struct sg_identity *ret_id)
 {
@@ -136,9 +176,9 @@ static void terminate(struct daemon *d, sg_store *s, const struct sg_login *l,
         if (session_process_signallable(l))
                 (void)kill(l->pid, SIGTERM);
         if (id->uid != 0) {
-                (void)sg_proc_signal_uid(id->uid, SIGHUP);
-                (void)sg_proc_signal_uid(id->uid, SIGTERM);
-                (void)sg_proc_signal_uid(id->uid, SIGCONT);
+                (void)signal_account(id->user, id->uid, SIGHUP);
+                (void)signal_account(id->user, id->uid, SIGTERM);
+                (void)signal_account(id->user, id->uid, SIGCONT);
                 kill_later(d, id->uid);
         }
 }
@@ -151,9 +191,9 @@ static void terminate_strays(struct daemon *d, const struct sg_identity *id, con
         char msg[SG_NAME_MAX + 256];
         int n, r;
 
-        n = sg_proc_signal_uid(id->uid, SIGHUP); /* the count before any is gone */
-        (void)sg_proc_signal_uid(id->uid, SIGTERM);
-        (void)sg_proc_signal_uid(id->uid, SIGCONT);
+        n = signal_account(id->user, id->uid, SIGHUP); /* the count before any is gone */
+        (void)signal_account(id->user, id->uid, SIGTERM);
+        (void)signal_account(id->user, id->uid, SIGCONT);
         kill_later(d, id->uid);
 
         f.user = id->user;
@@ -165,6 +205,27 @@ static void terminate_strays(struct daemon *d, const struct sg_identity *id, con
         if (r < 0)
                 log_error("cannot write to the journal: %s", strerror(-r));
         log_notice("%s", msg);
+}
+
+/* The account a process uid is: the one with that uid, or for a uid that has none, the one
+ * whose subordinate range in /etc/subuid holds it. */
+static int account_of_uid(struct daemon *d, uid_t uid, struct sg_identity *ret)
+{
+        char owner[SG_NAME_MAX], *end;
+        unsigned long u;
+        int r;
+
+        r = sg_identity_lookup_uid(&d->cfg, uid, ret);
+        if (r != -ENOENT)
+                return r;
+        r = sg_subuid_owner(SG_SUBUID_PATH, uid, owner, sizeof(owner));
+        if (r < 0)
+                return r == -ENOENT ? -ENOENT : r;
+        errno = 0;
+        u = strtoul(owner, &end, 10);
+        if (errno == 0 && end != owner && !*end && u <= UINT32_MAX)
+                return sg_identity_lookup_uid(&d->cfg, (uid_t)u, ret);
+        return sg_identity_lookup(&d->cfg, owner, ret);
 }
 
 /* Every staff account with processes on this host must be covered, open login row or not. */
@@ -187,9 +248,12 @@ static void sweep_strays(struct daemon *d, sg_store *s, const char *why)
                  * already being ended (terminate() above included). */
                 if (uids[i] == 0 || uids[i] < d->uid_min || kill_pending(d, uids[i]))
                         continue;
-                /* A uid without an account, or one that cannot be looked up, is not known
-                 * to be staff: left alone. */
-                if (sg_identity_lookup_uid(&d->cfg, uids[i], &id) < 0 || id.staff == SG_STAFF_NO)
+                /* A uid without an account is the account's whose subordinate range holds it
+                 * (a user namespace's); one that cannot be looked up, or that is no one's, is
+                 * not known to be staff: left alone. */
+                if (account_of_uid(d, uids[i], &id) < 0 || id.staff == SG_STAFF_NO)
+                        continue;
+                if (kill_pending(d, id.uid))
                         continue;
                 /* Staff unknown: only an account the host has known as staff is ended; the
                  * other accounts a failing directory serves are not ours to judge. */
@@ -202,7 +266,7 @@ static void sweep_strays(struct daemon *d, sg_store *s, const char *why)
                                   strerror(-r));
                         continue;
                 }
-                if (r > 0 || id.staff == SG_STAFF_NO || id.uid != uids[i])
+                if (r > 0 || id.staff == SG_STAFF_NO || !streq(id.user, name))
                         continue;
                 terminate_strays(d, &id, why);
         }
@@ -292,6 +356,7 @@ static int on_kill_timer(sd_event_source *es, uint64_t usec, void *userdata)
                 return 0;
         for (size_t i = 0; i < n; i++) {
                 char name[SG_NAME_MAX];
+                const char *who = NULL; /* for the subordinate ranges by name */
                 struct sg_identity id;
                 int r;
 
@@ -300,6 +365,7 @@ static int on_kill_timer(sd_event_source *es, uint64_t usec, void *userdata)
                 r = sg_identity_lookup_uid(&d->cfg, d->kill_uids[i], &id);
                 if (r >= 0) {
                         memcpy(name, id.user, sizeof(name));
+                        who = name;
                         r = user_covered(d, s, name, &id);
                         if (r > 0)
                                 continue;
@@ -308,7 +374,7 @@ static int on_kill_timer(sd_event_source *es, uint64_t usec, void *userdata)
                  * not missed by a single pass through /proc; bounded, the periodic sweep
                  * comes back for what is left. */
                 for (int pass = 0; pass < DAEMON_KILL_PASSES; pass++) {
-                        r = sg_proc_signal_uid(d->kill_uids[i], SIGKILL);
+                        r = signal_account(who, d->kill_uids[i], SIGKILL);
                         if (r <= 0)
                                 break;
                         log_info("killed %d remaining processes of uid %u", r,

@@ -344,6 +344,50 @@ pgrep -u alice -f 'sleep 1003' >/dev/null || fail "detached: alice's (customer) 
 pkill -u alice -f 'sleep 1003' || true
 ok "a staff process detached before a normal logout ends within ${took}s of the revocation (journaled); a customer's stays"
 
+# ==== 11e. processes that hide end with the access too ======================================
+# What a second review kept alive after revocation: a listener whose main thread ended with
+# the raw exit syscall (State: Z, its threads live on), by a program of its own and by a
+# python3 one-liner with nothing uploaded; and a process under one of jdoe's subordinate uids
+# (a user namespace, as rootless containers make). A customer's listener made the same way
+# stays (the positive twin).
+OUTLIVE=$(sg_user_copy "$B/tests/e2e/outlive")
+mkdir -p "$T/ports"
+chmod 1777 "$T/ports"
+cat >"$T/zombie.py" <<'PYEOF'
+import ctypes, os, threading, time
+threading.Thread(target=time.sleep, args=(1007,)).start()
+ctypes.CDLL(None).syscall({"x86_64": 60, "aarch64": 93}[os.uname().machine], 0)
+PYEOF
+chmod 0644 "$T/zombie.py"
+SUB_START=$(awk -F: '$1 == "jdoe" { print $2; exit }' /etc/subuid)
+if [ -z "$SUB_START" ]; then
+    SUB_START=231072
+    echo "jdoe:$SUB_START:65536" >>/etc/subuid
+fi
+answers() { timeout 2 bash -c 'exec 3<>/dev/tcp/127.0.0.1/$1 && cat <&3' _ "$(cat "$1")" 2>/dev/null; }
+hidden_gone() { ! pgrep -u jdoe >/dev/null && ! pgrep -u "$SUB_START" >/dev/null; }
+as alice supportgrant --json grant jdoe
+G=$(grant_id "$OUT")
+login jdoe -- "setsid -f $OUTLIVE $T/ports/jdoe </dev/null >/dev/null 2>&1; setsid -f python3 $T/zombie.py </dev/null >/dev/null 2>&1; setsid -f unshare --map-root-user --map-users=$SUB_START,1,1 -- setpriv --reuid=1 -- sleep 1008 </dev/null >/dev/null 2>&1; sleep 1; echo started"
+[[ $RC == 0 && $OUT == started ]] || fail "jdoe starts the hiding processes and logs out"
+sg_as alice setsid -f "$OUTLIVE" "$T/ports/alice" </dev/null >/dev/null 2>&1
+sg_wait_for 5 test -s "$T/ports/jdoe" -a -s "$T/ports/alice" || fail "the listeners write their ports"
+[[ $(answers "$T/ports/jdoe") == "alive $(id -u jdoe)" ]] || fail "jdoe's hidden listener serves while access lasts"
+[[ $(ps -o stat=,nlwp= -u jdoe | awk '$1 ~ /^Z/ && $2 > 1' | wc -l) == 2 ]] ||
+    { OUT=$(ps -o pid,stat,nlwp,args -u jdoe); fail "jdoe's two listeners are zombie leaders with live threads"; }
+pgrep -u "$SUB_START" -x sleep >/dev/null || { OUT=$(ps -eo pid,uid,args); fail "a process of jdoe's runs as subordinate uid $SUB_START"; }
+t0=$(date +%s%N)
+as alice supportgrant revoke "$G"
+[[ $RC == 0 ]] || fail "alice revokes grant $G"
+sg_wait_for 3 hidden_gone || { OUT=$(ps -o pid,uid,stat,nlwp,args -e); fail "hiding: nothing of jdoe's is left 2 s after the revocation"; }
+took=$((($(date +%s%N) - t0) / 1000000))
+((took <= 2000)) || fail "hiding: jdoe's processes ended within 2 s (took $took ms)"
+[[ -z $(answers "$T/ports/jdoe") ]] || fail "hiding: jdoe's listener no longer answers"
+[[ $(answers "$T/ports/alice") == "alive $(id -u alice)" ]] || fail "hiding: alice's (customer) listener made the same way still serves"
+pkill -KILL -u alice -f outlive 2>/dev/null || true
+pkill -KILL -u alice 2>/dev/null || true
+ok "a zombie-leader listener (own program, python3 one-liner) and a subordinate-uid process of jdoe end ${took} ms after the revocation; alice's listener stays"
+
 # ==== 11c. a login whose pid start time was not recorded: that pid is never signalled =======
 # Without the start time the daemon cannot tell whether the pid still is the session's process
 # or was since given to another one (here root's). The session ends by the uid-wide kill alone.
