@@ -228,9 +228,28 @@ static int account_of_uid(struct daemon *d, uid_t uid, struct sg_identity *ret)
         return sg_identity_lookup(&d->cfg, owner, ret);
 }
 
-/* Every staff account with processes on this host must be covered, open login row or not. */
+static bool quiet(const struct daemon *d, uid_t uid)
+{
+        for (size_t i = 0; i < d->n_quiet_uids; i++)
+                if (d->quiet_uids[i] == uid)
+                        return true;
+        return false;
+}
+
+static void remember_quiet(struct daemon *d, uid_t uid)
+{
+        if (d->n_quiet_uids >= DAEMON_MAX_QUIET_UIDS ||
+            GROW(d->quiet_uids, d->quiet_uids_size, d->n_quiet_uids, 64) < 0)
+                return; /* looked up again next time */
+        d->quiet_uids[d->n_quiet_uids++] = uid;
+}
+
+/* Every staff account with processes on this host must be covered, open login row or not:
+ * every second (started by root with runuser or setpriv, by a cron job, or left behind), and
+ * at every full sweep. s NULL: opened when a uid needs the database. */
 static void sweep_strays(struct daemon *d, sg_store *s, const char *why)
 {
+        _cleanup_(store_closep) sg_store *own = NULL;
         _cleanup_free_ uid_t *uids = NULL;
         size_t n = 0;
         int r;
@@ -244,30 +263,40 @@ static void sweep_strays(struct daemon *d, sg_store *s, const char *why)
                 char name[SG_NAME_MAX];
                 struct sg_identity id;
 
-                /* Never root, never system accounts (below login.defs UID_MIN), and none
-                 * already being ended (terminate() above included). */
-                if (uids[i] == 0 || uids[i] < d->uid_min || kill_pending(d, uids[i]))
+                /* Never root; none already judged quiet, none already being ended
+                 * (terminate() above included). Any other uid, system accounts too: an
+                 * account below UID_MIN in the staff group is staff. */
+                if (uids[i] == 0 || quiet(d, uids[i]) || kill_pending(d, uids[i]))
                         continue;
                 /* A uid without an account is the account's whose subordinate range holds it
                  * (a user namespace's); one that cannot be looked up, or that is no one's, is
                  * not known to be staff: left alone. */
-                if (account_of_uid(d, uids[i], &id) < 0 || id.staff == SG_STAFF_NO)
-                        continue;
-                if (kill_pending(d, id.uid))
-                        continue;
-                /* Staff unknown: only an account the host has known as staff is ended; the
-                 * other accounts a failing directory serves are not ours to judge. */
-                if (id.staff == SG_STAFF_UNKNOWN && sg_store_staff_known(s, id.user) <= 0)
-                        continue;
-                memcpy(name, id.user, sizeof(name)); /* user_covered() refills id */
-                r = user_covered(d, s, name, &id);
-                if (r < 0) {
-                        log_error("cannot tell whether %s is still covered: %s", name,
-                                  strerror(-r));
+                if (account_of_uid(d, uids[i], &id) < 0 || id.staff == SG_STAFF_NO) {
+                        remember_quiet(d, uids[i]);
                         continue;
                 }
-                if (r > 0 || id.staff == SG_STAFF_NO || !streq(id.user, name))
+                if (kill_pending(d, id.uid))
                         continue;
+                if (!s) {
+                        if (daemon_open_store(d, &own) < 0)
+                                return;
+                        s = own;
+                }
+                /* Staff unknown: only an account the host has known as staff is ended; the
+                 * other accounts a failing directory serves are not ours to judge. */
+                if (id.staff == SG_STAFF_UNKNOWN && sg_store_staff_known(s, id.user) <= 0) {
+                        remember_quiet(d, uids[i]);
+                        continue;
+                }
+                memcpy(name, id.user, sizeof(name)); /* user_covered() refills id */
+                r = user_covered(d, s, name, &id);
+                if (r < 0)
+                        log_error("cannot tell whether %s is still covered: %s", name,
+                                  strerror(-r));
+                if (r != 0 || id.staff == SG_STAFF_NO || !streq(id.user, name)) {
+                        remember_quiet(d, uids[i]);
+                        continue;
+                }
                 terminate_strays(d, &id, why);
         }
 }
@@ -303,6 +332,8 @@ int sessions_sweep(struct daemon *d, const char *why)
         _cleanup_(session_list_free) struct session_list sl = {};
         int r;
 
+        /* Grants, accounts or groups may have changed: every uid is judged again. */
+        d->n_quiet_uids = 0;
         r = daemon_open_store(d, &s);
         if (r < 0)
                 return r;
@@ -433,6 +464,16 @@ static int on_sweep(sd_event_source *es, uint64_t usec, void *userdata)
         return 0;
 }
 
+static int on_stray(sd_event_source *es, uint64_t usec, void *userdata)
+{
+        struct daemon *d = userdata;
+
+        if (d->cfg.terminate_sessions)
+                sweep_strays(d, NULL, "periodic check");
+        (void)sd_event_source_set_time_relative(es, DAEMON_STRAY_USEC);
+        return 0;
+}
+
 int prune_now(struct daemon *d)
 {
         _cleanup_(store_closep) sg_store *s = NULL;
@@ -479,6 +520,11 @@ int sessions_setup(struct daemon *d)
                                                DAEMON_SWEEP_USEC, 1000000, on_sweep, d);
         if (r >= 0)
                 r = sd_event_source_set_enabled(d->sweep_timer, SD_EVENT_ON);
+        if (r >= 0)
+                r = sd_event_add_time_relative(d->event, &d->stray_timer, CLOCK_MONOTONIC,
+                                               DAEMON_STRAY_USEC, 100000, on_stray, d);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(d->stray_timer, SD_EVENT_ON);
         if (r >= 0)
                 r = sd_event_add_time_relative(d->event, &d->prune_timer, CLOCK_MONOTONIC,
                                                DAEMON_PRUNE_USEC, 60000000, on_prune, d);

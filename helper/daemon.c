@@ -401,6 +401,8 @@ int main(int argc, char **argv)
         sd_event_source_disable_unref(d.sweep_timer);
         sd_event_source_disable_unref(d.prune_timer);
         sd_event_source_disable_unref(d.kill_timer);
+        sd_event_source_disable_unref(d.stray_timer);
+        free(d.quiet_uids);
         sd_event_unref(d.event);
         if (d.own_socket)
                 (void)unlink(d.cfg.socket);

@@ -26,6 +26,8 @@
 #define DAEMON_LOGINS_PAGE             256               /* rows per streamed reply */
 #define DAEMON_LOGINS_UNSTREAMED       1000              /* rows at most without "more" */
 #define DAEMON_SWEEP_USEC              (30ULL * 1000000) /* safety net behind the expiry timer */
+#define DAEMON_STRAY_USEC              (1ULL * 1000000)  /* new processes of uncovered staff */
+#define DAEMON_MAX_QUIET_UIDS          4096
 #define DAEMON_PRUNE_USEC              (6ULL * 3600 * 1000000)
 /* How far ahead of ours the clock of the machine that made an activation code may be. */
 #define DAEMON_CODE_CLOCK_SKEW 300
@@ -63,6 +65,12 @@ struct daemon {
         sd_event_source *sweep_timer;
         sd_event_source *prune_timer;
         sd_event_source *kill_timer;
+        sd_event_source *stray_timer;
+        /* Process uids the stray sweep found to be no uncovered staff member's, until the next
+         * full sweep (which every change of grants causes): the 1 s sweep looks up only what
+         * is new. */
+        uid_t *quiet_uids;
+        size_t n_quiet_uids, quiet_uids_size;
         uid_t kill_uids[64]; /* staff uids to SIGKILL when the grace period is over */
         size_t n_kill_uids;
 

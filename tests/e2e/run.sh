@@ -32,6 +32,12 @@ if readelf -d "$B/pam_supportgrant.so" | grep -q 'NEEDED.*libasan'; then
     SG_SSHD_WRAPPER="env LD_PRELOAD=$(gcc -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0:abort_on_error=0:log_path=$SG_WORK/asan/sshd"
 fi
 
+# Programs run here that load the module (su, runuser, pamtester) need the same.
+PAM_ASAN=
+if readelf -d "$B/pam_supportgrant.so" | grep -q 'NEEDED.*libasan'; then
+    PAM_ASAN="LD_PRELOAD=$(gcc -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0"
+fi
+
 sg_host_setup "$B"
 
 n=0
@@ -388,6 +394,36 @@ pkill -KILL -u alice -f outlive 2>/dev/null || true
 pkill -KILL -u alice 2>/dev/null || true
 ok "a zombie-leader listener (own program, python3 one-liner) and a subordinate-uid process of jdoe end ${took} ms after the revocation; alice's listener stays"
 
+# ==== 11f. a staff process started after access ended is gone within 2 s =====================
+# As root would start it (runuser, setpriv: no login, no PAM account check), or cron. Also for
+# a staff account below UID_MIN (a system account in the staff group). alice's and www-data's
+# processes started the same way stay (the positive twins).
+id sysstaff >/dev/null 2>&1 || useradd -r -m -s /bin/bash -c "Support staff (system uid)" -G onoffice-staff sysstaff
+(($(id -u sysstaff) < $(awk '$1 == "UID_MIN" { print $2 }' /etc/login.defs))) || fail "sysstaff has a uid below UID_MIN"
+gone_within() { # gone_within USER MS_VAR: waits until nothing of USER runs; MS_VAR gets the ms
+    local t0
+    t0=$(date +%s%N)
+    sg_wait_for 4 sh -c "! pgrep -u $1 >/dev/null" || return 1
+    printf -v "$2" %d $((($(date +%s%N) - t0) / 1000000))
+}
+setpriv --reuid=jdoe --regid=jdoe --init-groups -- setsid -f sleep 1010 </dev/null >/dev/null 2>&1
+gone_within jdoe ms_setpriv || { OUT=$(ps -o pid,uid,args -u jdoe); fail "late: jdoe's process started with setpriv ends"; }
+env $PAM_ASAN runuser -u jdoe -- setsid -f sleep 1011 </dev/null >/dev/null 2>&1
+gone_within jdoe ms_runuser || { OUT=$(ps -o pid,uid,args -u jdoe); fail "late: jdoe's process started with runuser ends"; }
+setpriv --reuid=sysstaff --regid=sysstaff --init-groups -- setsid -f sleep 1012 </dev/null >/dev/null 2>&1
+gone_within sysstaff ms_sys || { OUT=$(ps -o pid,uid,args -u sysstaff); fail "late: sysstaff's (uid below UID_MIN) process ends"; }
+for ms in "$ms_setpriv" "$ms_runuser" "$ms_sys"; do
+    ((ms <= 2000)) || fail "late: the staff processes end within 2 s (setpriv $ms_setpriv ms, runuser $ms_runuser ms, below UID_MIN $ms_sys ms)"
+done
+setpriv --reuid=alice --regid=alice --init-groups -- setsid -f sleep 1013 </dev/null >/dev/null 2>&1
+setpriv --reuid=www-data --regid=www-data --clear-groups -- setsid -f sleep 1014 </dev/null >/dev/null 2>&1
+sleep 3
+pgrep -u alice -x sleep >/dev/null || fail "late: alice's process started with setpriv stays"
+pgrep -u www-data -x sleep >/dev/null || fail "late: www-data's process (a system account, not staff) stays"
+pkill -u alice -x sleep || true
+pkill -u www-data -x sleep || true
+ok "staff processes started after access ended are gone within 2 s (setpriv $ms_setpriv ms, runuser $ms_runuser ms, uid below UID_MIN $ms_sys ms); alice's and www-data's stay"
+
 # ==== 11c. a login whose pid start time was not recorded: that pid is never signalled =======
 # Without the start time the daemon cannot tell whether the pid still is the session's process
 # or was since given to another one (here root's). The session ends by the uid-wide kill alone.
@@ -634,10 +670,6 @@ OUT=$(cat "$SG_HOST_DIR/wiring.log")
 sg_sshd_restart
 ok "the README's wiring block, run verbatim: doctor exits 0"
 
-PAM_ASAN=
-if readelf -d "$B/pam_supportgrant.so" | grep -q 'NEEDED.*libasan'; then
-    PAM_ASAN="LD_PRELOAD=$(gcc -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0"
-fi
 pamt() { RC=0; printf '%s\n' "$GOOD" | env $PAM_ASAN pamtester -v "$@" >"$T/out" 2>&1 || RC=$?; OUT=$(cat "$T/out"); }
 services=(login su su-l cron atd systemd-user sshd)
 for svc in "${services[@]}"; do

@@ -84,7 +84,7 @@ sg_as() {
 sg_as_staff() {
     local u=$1 try before rc=0
     shift
-    for try in 1 2 3; do
+    for try in 1 2 3 4 5; do
         before=$(sg_ended_count "$u")
         rc=0
         sg_as "$u" "$@" >"$SG_WORK/as_staff.out" 2>"$SG_WORK/as_staff.err" || rc=$?
