@@ -40,6 +40,7 @@ int sg_authorize(const struct sg_caller *c, enum sg_action a, enum sg_missing *r
                         missing = SG_MISSING_ROOT;
                 break;
         case SG_ACTION_EXPORT_REFUSED:
+        case SG_ACTION_EXPORT_STARTED:
                 /* Recorded under the caller's own name, by root: no one speaks for another. */
                 if (c->uid != 0 && (!c->known || !c->is_staff))
                         missing = SG_MISSING_STAFF;

@@ -21,6 +21,7 @@ enum sg_action {
         SG_ACTION_RIGHTS_LIST,
         SG_ACTION_RIGHTS_CHANGE,
         SG_ACTION_EXPORT_REFUSED, /* the gate of a staff session reports a refusal */
+        SG_ACTION_EXPORT_STARTED, /* ... or that it starts a session with export */
         _SG_ACTION_MAX,
 };
 

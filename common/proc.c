@@ -180,6 +180,64 @@ int sg_proc_signal_ranges(const struct sg_uid_range *ranges, size_t n, int sig)
         return r < 0 ? r : sr.count;
 }
 
+int sg_proc_session(pid_t pid, pid_t *ret)
+{
+        char buf[2048], *p, *end;
+        long v;
+        int r;
+
+        r = read_proc_file(pid, "stat", buf, sizeof(buf));
+        if (r < 0)
+                return r;
+        p = strrchr(buf, ')'); /* the command name may hold spaces and ')' */
+        if (!p)
+                return -EIO;
+        p++;
+        for (int field = 3; field < 6; field++) {
+                p += strspn(p, " ");
+                p += strcspn(p, " ");
+        }
+        errno = 0;
+        v = strtol(p, &end, 10);
+        if (errno != 0 || end == p || v < 0 || v > INT32_MAX)
+                return -EIO;
+        *ret = (pid_t)v;
+        return 0;
+}
+
+struct signal_session {
+        struct signal_ranges ranges;
+        pid_t sid;
+};
+
+static int signal_if_in_session(pid_t pid, const uid_t uids[static 4], void *userdata)
+{
+        struct signal_session *ss = userdata;
+        pid_t sid;
+        bool ours = false;
+
+        for (int i = 0; i < 4 && !ours; i++)
+                ours = sg_uid_ranges_contain(ss->ranges.ranges, ss->ranges.n, uids[i]);
+        if (!ours || sg_proc_session(pid, &sid) < 0 || sid != ss->sid)
+                return 0;
+        if (kill(pid, ss->ranges.sig) >= 0)
+                ss->ranges.count++;
+        return 0;
+}
+
+int sg_proc_signal_session(pid_t sid, const struct sg_uid_range *ranges, size_t n, int sig)
+{
+        struct signal_session ss = {.ranges = {.ranges = ranges, .n = n, .sig = sig}, .sid = sid};
+        int r;
+
+        if (sg_uid_ranges_contain(ranges, n, 0))
+                return -EPERM;
+        if (sid <= 1)
+                return -EINVAL;
+        r = for_each_process(signal_if_in_session, &ss);
+        return r < 0 ? r : ss.ranges.count;
+}
+
 int sg_proc_signal_uid(uid_t uid, int sig)
 {
         return sg_proc_signal_ranges(&(struct sg_uid_range){.start = uid, .count = 1}, 1, sig);

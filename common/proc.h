@@ -30,6 +30,14 @@ int sg_proc_signal_ranges(const struct sg_uid_range *r, size_t n, int sig);
 /* The same for one uid. */
 int sg_proc_signal_uid(uid_t uid, int sig);
 
+/* The session id of a process (field 6 of /proc/PID/stat). -ESRCH when it does not exist. */
+int sg_proc_session(pid_t pid, pid_t *ret);
+
+/* Sends sig to every process of session sid (the session leader and what it started,
+ * whatever their process group) whose uids are in one of the n ranges, as above. Returns the
+ * number of processes signalled. -EPERM when a range holds uid 0. */
+int sg_proc_signal_session(pid_t sid, const struct sg_uid_range *r, size_t n, int sig);
+
 /* The distinct uids other than 0 that any live process (as above; this process aside) has
  * as real, effective, saved or filesystem uid. *ret is to be freed. */
 int sg_proc_uids(uid_t **ret, size_t *ret_n);

@@ -269,6 +269,27 @@ static bool is_sftp_subsystem(const char *command)
         return command && (streq(command, SG_SFTP_SERVER) || streq(command, "internal-sftp"));
 }
 
+/* About to export: the daemon must agree and remember this process, so that the session
+ * ends when the export right does while the access goes on. Any failure: no export. An
+ * account that is not staff is not ours to restrict. */
+static bool export_started(struct cli *cli, const struct access *a)
+{
+        _cleanup_(sg_varlink_client_freep) sg_varlink_client *c = NULL;
+        _cleanup_(json_object_putp) json_object *reply = NULL;
+        json_object *p;
+        const char *error;
+
+        if (!a->staff)
+                return true;
+        if (sg_varlink_connect(cli->socket, GATE_TIMEOUT_MS, &c) < 0)
+                return false;
+        if (sg_varlink_call(c, SG_VARLINK_INTERFACE ".ExportStarted", NULL, &reply, &error, &p) <
+                    0 ||
+            error)
+                return false;
+        return cli_json_bool(p, "export");
+}
+
 static bool is_allowed(const struct cli *cli, const char *command)
 {
         for (size_t i = 0; command && i < cli->config.n_gate_allow; i++)
@@ -298,14 +319,15 @@ int cli_cmd_gate(struct cli *cli)
         if (terminal && isempty(command))
                 banner(cli, pw, &a);
         if (is_sftp_subsystem(command)) {
-                if (export) {
+                if (export && export_started(cli, &a)) {
                         execl(SG_SFTP_SERVER, "sftp-server", (char *)NULL);
                         fprintf(stderr, "supportgrant: cannot run %s: %m\n", SG_SFTP_SERVER);
                         return -errno;
                 }
                 return run_sftp_restricted(cli, pw);
         }
-        if (export || terminal || is_allowed(cli, command))
+        /* A terminal and gate_allow need no export; what does, ends with it. */
+        if (terminal || is_allowed(cli, command) || (export && export_started(cli, &a)))
                 return exec_shell(pw, command);
         return refuse(cli, pw, &a, strempty(command));
 }

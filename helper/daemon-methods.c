@@ -1297,6 +1297,48 @@ static int method_export_refused(struct conn *c, json_object *params, const stru
         return conn_reply(c, json_object_new_object(), false);
 }
 
+/* The gate of a staff session is about to export, in the calling process: allowed only with
+ * the export right now, and then remembered, so that the session ends with the right. */
+static int method_export_started(struct conn *c, json_object *params, const struct caller *who)
+{
+        static const char *const allowed[] = {NULL};
+        struct daemon *d = c->d;
+        _cleanup_store_ sg_store *s = NULL;
+        const char *deps[SG_MAX_DEPARTMENTS];
+        struct sg_coverage cov = {};
+        json_object *out;
+        bool export;
+        size_t n;
+        int r;
+
+        if (check_params(c, params, allowed) < 0)
+                return 0;
+        export = who->authz.is_staff && who->id.staff == SG_STAFF_YES && c->cred.pid > 1;
+        if (export) {
+                r = daemon_open_store(d, &s);
+                if (r < 0)
+                        return database_error(c, s, r);
+                sg_identity_departments(&who->id, deps, &n);
+                r = sg_store_coverage(s, who->id.user, deps, n, time(NULL), &cov);
+                if (r < 0)
+                        return database_error(c, s, r);
+                export = r > 0 && cov.export;
+        }
+        if (export) {
+                r = exports_add(d, c->cred.pid, c->cred.uid, who->id.user);
+                if (r < 0) {
+                        log_error("cannot remember the export session of %s (process %d): %s",
+                                  who->id.user, (int)c->cred.pid, strerror(-r));
+                        export = false;
+                }
+        }
+        out = json_object_new_object();
+        if (!out)
+                return -ENOMEM;
+        (void)json_object_object_add(out, "export", json_object_new_boolean(export));
+        return conn_reply(c, out, false);
+}
+
 /* ---- dispatch ---------------------------------------------------------------------------- */
 
 static const struct {
@@ -1315,6 +1357,7 @@ static const struct {
         {"Rights", SG_ACTION_RIGHTS_LIST, true},
         {"SetRight", SG_ACTION_RIGHTS_CHANGE, false},
         {"ExportRefused", SG_ACTION_EXPORT_REFUSED, false},
+        {"ExportStarted", SG_ACTION_EXPORT_STARTED, false},
 };
 
 int method_dispatch(struct conn *c, json_object *request)
@@ -1395,6 +1438,8 @@ int method_dispatch(struct conn *c, json_object *request)
                         return method_set_right(c, params, &who);
                 case SG_ACTION_EXPORT_REFUSED:
                         return method_export_refused(c, params, &who);
+                case SG_ACTION_EXPORT_STARTED:
+                        return method_export_started(c, params, &who);
                 default:
                         break;
                 }

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Ending staff sessions when their access ends (SPEC §7 terminate_sessions), and keeping the
  * records within their retention. */
+#include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
 #include <signal.h>
 #include <syslog.h>
 #include <time.h>
@@ -67,11 +70,12 @@ static bool kill_pending(const struct daemon *d, uid_t uid)
         return false;
 }
 
+/* uid 0: only arms the timer (for the sessions started with export). */
 static void kill_later(struct daemon *d, uid_t uid)
 {
-        if (kill_pending(d, uid))
+        if (uid != 0 && kill_pending(d, uid))
                 return;
-        if (d->n_kill_uids < ELEMENTSOF(d->kill_uids))
+        if (uid != 0 && d->n_kill_uids < ELEMENTSOF(d->kill_uids))
                 d->kill_uids[d->n_kill_uids++] = uid;
         (void)sd_event_source_set_time_relative(d->kill_timer, DAEMON_KILL_GRACE_USEC);
         (void)sd_event_source_set_enabled(d->kill_timer, SD_EVENT_ONESHOT);
@@ -301,6 +305,185 @@ static void sweep_strays(struct daemon *d, sg_store *s, const char *why)
         }
 }
 
+/* ---- sessions started with export -------------------------------------------------------- */
+
+/* The file beside the socket that keeps the list across a restart of the daemon (the runtime
+ * directory: gone at reboot, as the sessions are). */
+static void exports_path(const struct daemon *d, char *buf, size_t size)
+{
+        const char *slash = strrchr(d->cfg.socket, '/');
+        int len = slash ? (int)(slash - d->cfg.socket) : 1;
+
+        (void)snprintf(buf, size, "%.*s/exports", len, slash ? d->cfg.socket : ".");
+}
+
+static void exports_save(const struct daemon *d)
+{
+        char path[PATH_MAX], tmp[PATH_MAX + 8];
+        _cleanup_fclose_ FILE *f = NULL;
+        int fd;
+
+        exports_path(d, path, sizeof(path));
+        (void)snprintf(tmp, sizeof(tmp), "%s.new", path);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0 || !(f = fdopen(fd, "w"))) {
+                log_error("cannot write %s: %m", tmp);
+                if (fd >= 0)
+                        (void)close(fd);
+                return;
+        }
+        for (size_t i = 0; i < d->n_exports; i++)
+                fprintf(f, "%d %d %" PRIu64 " %u %s\n", (int)d->exports[i].pid,
+                        (int)d->exports[i].sid, d->exports[i].start, (unsigned)d->exports[i].uid,
+                        d->exports[i].user);
+        if (fflush(f) != 0 || ferror(f) || rename(tmp, path) < 0) {
+                log_error("cannot write %s: %m", path);
+                (void)unlink(tmp);
+        }
+}
+
+static bool export_alive(const struct export_session *e)
+{
+        uint64_t start;
+
+        return sg_proc_start_time(e->pid, &start) >= 0 && start == e->start;
+}
+
+/* Drops the sessions whose process is gone, and with drop_ending those being ended. (One
+ * being ended stays until its SIGKILL: its leader may be gone while what it started is not.) */
+static void exports_prune(struct daemon *d, bool drop_ending)
+{
+        size_t k = 0;
+
+        for (size_t i = 0; i < d->n_exports; i++)
+                if (d->exports[i].ending ? !drop_ending : export_alive(&d->exports[i]))
+                        d->exports[k++] = d->exports[i];
+        if (k != d->n_exports) {
+                d->n_exports = k;
+                exports_save(d);
+        }
+}
+
+int exports_add(struct daemon *d, pid_t pid, uid_t uid, const char *user)
+{
+        struct export_session e = {.pid = pid, .uid = uid};
+        int r;
+
+        r = sg_proc_start_time(pid, &e.start);
+        if (r >= 0)
+                r = sg_proc_session(pid, &e.sid);
+        if (r < 0)
+                return r;
+        /* Never a session that is not the gate's own channel's: init's, or none. */
+        if (e.sid <= 1)
+                return -EINVAL;
+        (void)snprintf(e.user, sizeof(e.user), "%s", user);
+        if (d->n_exports >= DAEMON_MAX_EXPORTS)
+                exports_prune(d, false);
+        if (d->n_exports >= DAEMON_MAX_EXPORTS)
+                return -EUSERS;
+        if (GROW(d->exports, d->exports_size, d->n_exports, 16) < 0)
+                return -ENOMEM;
+        d->exports[d->n_exports++] = e;
+        exports_save(d);
+        log_info("session of %s with export started (process %d)", user, (int)pid);
+        return 0;
+}
+
+void exports_load(struct daemon *d)
+{
+        char path[PATH_MAX], line[256];
+        _cleanup_fclose_ FILE *f = NULL;
+
+        exports_path(d, path, sizeof(path));
+        f = fopen(path, "re");
+        if (!f)
+                return;
+        while (fgets(line, sizeof(line), f) && d->n_exports < DAEMON_MAX_EXPORTS) {
+                struct export_session e = {};
+                unsigned long long start;
+                unsigned uid;
+                int pid, sid;
+
+                if (sscanf(line, "%d %d %llu %u %63s", &pid, &sid, &start, &uid, e.user) != 5 ||
+                    pid <= 1 || sid <= 1 || uid == 0)
+                        continue;
+                e.pid = pid;
+                e.sid = sid;
+                e.start = start;
+                e.uid = uid;
+                if (!export_alive(&e) || GROW(d->exports, d->exports_size, d->n_exports, 16) < 0)
+                        continue;
+                d->exports[d->n_exports++] = e;
+        }
+        if (d->n_exports > 0)
+                log_info("%zu sessions started with export are running", d->n_exports);
+}
+
+static void export_signal(const struct export_session *e, int sig)
+{
+        _cleanup_free_ struct sg_uid_range *r = NULL;
+        size_t n = 0;
+
+        if (account_ranges(e->user, e->uid, &r, &n) < 0)
+                return;
+        (void)sg_proc_signal_session(e->sid, r, n, sig);
+}
+
+/* The export right of a staff member whose access goes on has ended: the sessions started
+ * with it end (SIGHUP, SIGTERM, then SIGKILL at the kill timer); the others stay. */
+static void end_export(struct daemon *d, struct export_session *e, const char *why)
+{
+        struct sg_event_fields f = {.export = 0, .user = e->user, .service = "sshd"};
+        char msg[SG_NAME_MAX + 256];
+        int r;
+
+        export_signal(e, SIGHUP);
+        export_signal(e, SIGTERM);
+        export_signal(e, SIGCONT);
+        e->ending = true;
+        kill_later(d, 0);
+        (void)snprintf(msg, sizeof(msg),
+                       "Support session of %s terminated (process %d): data export ended (%s); "
+                       "the access goes on without it",
+                       e->user, (int)e->pid, why);
+        r = sg_journal_event(SG_EVENT_SESSION_TERMINATED, LOG_NOTICE, &f, msg);
+        if (r < 0)
+                log_error("cannot write to the journal: %s", strerror(-r));
+        log_notice("%s", msg);
+}
+
+static void sweep_exports(struct daemon *d, sg_store *s, const char *why)
+{
+        exports_prune(d, false);
+        for (size_t i = 0; i < d->n_exports; i++) {
+                struct export_session *e = &d->exports[i];
+                const char *deps[SG_MAX_DEPARTMENTS];
+                struct sg_identity id;
+                struct sg_coverage cov = {};
+                size_t n;
+                int r;
+
+                if (e->ending)
+                        continue;
+                r = sg_identity_lookup(&d->cfg, e->user, &id);
+                if (r >= 0 && id.staff == SG_STAFF_UNKNOWN)
+                        r = sg_staff_settle(s, &d->cfg, &id);
+                if (r >= 0 && !id.is_staff && id.staff != SG_STAFF_UNKNOWN)
+                        continue; /* no longer staff: not ours */
+                if (r >= 0 && id.staff != SG_STAFF_UNKNOWN) {
+                        sg_identity_departments(&id, deps, &n);
+                        r = sg_store_coverage(s, e->user, deps, n, time(NULL), &cov);
+                } else if (r >= 0)
+                        r = 0; /* staff unknown: no access, so no export */
+                if (r > 0 && cov.export)
+                        continue;
+                /* No export any more, or it cannot be told: the transfer ends (fail closed).
+                 * Without access at all, terminate() and the stray sweep end it anyway. */
+                end_export(d, e, r < 0 ? "cannot be checked" : why);
+        }
+}
+
 /* The gid the staff group has now, for when it stops resolving (SPEC §2 "staff unknown"). */
 static void remember_staff_gid(struct daemon *d, sg_store *s)
 {
@@ -371,8 +554,10 @@ int sessions_sweep(struct daemon *d, const char *why)
                 if (r == 0)
                         terminate(d, s, l, &id, why);
         }
-        if (d->cfg.terminate_sessions)
+        if (d->cfg.terminate_sessions) {
+                sweep_exports(d, s, why);
                 sweep_strays(d, s, why);
+        }
         return 0;
 }
 
@@ -383,7 +568,11 @@ static int on_kill_timer(sd_event_source *es, uint64_t usec, void *userdata)
         size_t n = d->n_kill_uids;
 
         d->n_kill_uids = 0;
-        if (daemon_open_store(d, &s) < 0)
+        for (size_t i = 0; i < d->n_exports; i++)
+                if (d->exports[i].ending)
+                        export_signal(&d->exports[i], SIGKILL);
+        exports_prune(d, true);
+        if (n == 0 || daemon_open_store(d, &s) < 0)
                 return 0;
         for (size_t i = 0; i < n; i++) {
                 char name[SG_NAME_MAX];

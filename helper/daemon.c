@@ -362,6 +362,7 @@ int main(int argc, char **argv)
         }
         canonicalize_names(&d, store);
         sg_store_close(store);
+        exports_load(&d);
         daemon_keep_store(&d, false);
         if (setup_listen(&d) < 0)
                 return 1;
@@ -403,6 +404,7 @@ int main(int argc, char **argv)
         sd_event_source_disable_unref(d.kill_timer);
         sd_event_source_disable_unref(d.stray_timer);
         free(d.quiet_uids);
+        free(d.exports);
         sd_event_unref(d.event);
         if (d.own_socket)
                 (void)unlink(d.cfg.socket);

@@ -34,6 +34,20 @@
 #define DAEMON_KILL_GRACE_USEC (1ULL * 1000000) /* SIGTERM/SIGHUP, then SIGKILL */
 #define DAEMON_KILL_PASSES     10               /* SIGKILL sweeps over /proc per uid */
 #define DAEMON_MAX_SESSIONS    4096             /* open sessions looked at per sweep */
+#define DAEMON_MAX_EXPORTS     1024             /* sessions the gate started with export */
+
+/* A session the gate started because its staff member had the export right (an sftp server
+ * without restrictions, a command without a terminal): ended when that right ends while the
+ * access goes on. pid is the gate's; sid the session sshd made for the channel (setsid()),
+ * which holds what the gate starts. */
+struct export_session {
+        pid_t pid;
+        pid_t sid;
+        uint64_t start; /* the pid's start time, against pid reuse */
+        uid_t uid;
+        char user[SG_NAME_MAX];
+        bool ending; /* SIGTERM sent; SIGKILL at the kill timer */
+};
 
 struct conn;
 
@@ -71,6 +85,8 @@ struct daemon {
          * is new. */
         uid_t *quiet_uids;
         size_t n_quiet_uids, quiet_uids_size;
+        struct export_session *exports;
+        size_t n_exports, exports_size;
         uid_t kill_uids[64]; /* staff uids to SIGKILL when the grace period is over */
         size_t n_kill_uids;
 
@@ -119,6 +135,10 @@ void daemon_keep_store(struct daemon *d, bool reopen);
 
 /* daemon-sessions.c */
 int sessions_sweep(struct daemon *d, const char *why);
+/* Remembers a session the gate is about to start with export (see struct export_session);
+ * kept in the runtime directory too, so that a restarted daemon still ends it. */
+int exports_add(struct daemon *d, pid_t pid, uid_t uid, const char *user);
+void exports_load(struct daemon *d);
 int expiry_timer_update(struct daemon *d);
 int sessions_setup(struct daemon *d);
 int prune_now(struct daemon *d);

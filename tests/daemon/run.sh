@@ -663,6 +663,9 @@ t "the daemon itself refuses the mistyped code (CodeInvalid), whatever the clien
 OUT=$(varlink '{"method":"io.supportgrant.ExportRefused","parameters":{"what":"command","command":"cat /etc/shadow"}}')
 t "ExportRefused from a customer: PermissionDenied, only staff sessions report refusals" \
     '[[ $(j .error) == io.supportgrant.PermissionDenied && $(j .parameters.missing) == *"staff account"* ]]'
+OUT=$(varlink '{"method":"io.supportgrant.ExportStarted"}')
+t "ExportStarted from a customer: PermissionDenied, only a staff session's gate starts an export" \
+    '[[ $(j .error) == io.supportgrant.PermissionDenied && $(j .parameters.missing) == *"staff account"* ]]'
 as jdoe activate "$dept_code" --yes
 t "staff redeeming a code: exit 77 (no one grants themselves)" \
     '[[ $RC == 77 && $ERR == *"jdoe is a staff account"* ]]'

@@ -541,6 +541,58 @@ login jdoe -- 'echo "export=$SUPPORTGRANT_EXPORT"'
 ok "with export: the same ${#ways[@]} transfers all work"
 as alice supportgrant revoke --all
 
+# ==== 12a. export ends while access goes on: what was opened with it ends, the terminal stays ==
+# A week without export and an hour with it: an sftp download (rate-limited, so that it is
+# still running; one request in flight, so that what was read before is soon drained) ends
+# when the export grant is revoked, with the file incomplete; a terminal
+# session of the same staff member lives on; a new sftp session gets the restricted server.
+as alice supportgrant --json grant jdoe --period 1w
+G_WEEK=$(grant_id "$OUT")
+as alice supportgrant --json grant jdoe --period 1h --export
+G_EXP=$(grant_id "$OUT")
+head -c 20M /dev/urandom >/home/jdoe/big.bin
+chown jdoe: /home/jdoe/big.bin
+start_session jdoe
+rm -rf "$T/got" && mkdir -p "$T/got"
+printf 'get /home/jdoe/big.bin %s\n' "$T/got/big.bin" >"$T/big.batch"
+(
+    rc=0
+    sg_with_askpass sftp "${SSHO[@]}" -l 800 -R 1 -B 8192 -b "$T/big.batch" 127.0.0.1 >"$T/big.out" 2>"$T/big.err" </dev/null || rc=$?
+    echo "$rc" >"$T/big.rc"
+) &
+got_size() { stat -c %s "$T/got/big.bin" 2>/dev/null || echo 0; }
+downloading() { [ "$(got_size)" -gt 100000 ]; }
+sg_wait_for 15 downloading || { ERR=$(cat "$T/big.err"); fail "export: the sftp download runs"; }
+SFTP_PID=$(pgrep -u jdoe -x sftp-server) || fail "export: jdoe's sftp-server runs (unrestricted)"
+[[ $(tr '\0' ' ' <"/proc/$SFTP_PID/cmdline") == "sftp-server " ]] || fail "export: the sftp server is the unrestricted one"
+# A daemon restarted meanwhile still knows the session was started with export.
+sg_daemon_stop
+sg_daemon_start
+before=$(journal_count SUPPORTGRANT_EVENT=session-terminated SUPPORTGRANT_USER=jdoe SUPPORTGRANT_EXPORT=no _UID=0)
+t0=$(date +%s%N)
+as alice supportgrant revoke "$G_EXP"
+[[ $RC == 0 ]] || fail "alice revokes the export grant $G_EXP"
+sg_wait_for 5 test -e "$T/big.rc" || fail "export: the sftp download ends when the export grant is revoked"
+took=$((($(date +%s%N) - t0) / 1000000))
+[[ $(cat "$T/big.rc") != 0 ]] || fail "export: sftp reports the download as failed"
+size=$(got_size)
+((size < 20 * 1024 * 1024)) || fail "export: the file is incomplete ($size bytes)"
+sleep 1
+[[ $(got_size) == "$size" ]] || fail "export: nothing more arrives"
+! kill -0 "$SFTP_PID" 2>/dev/null || fail "export: jdoe's sftp-server is gone"
+session_alive jdoe || fail "export: jdoe's terminal session (covered by the week without export) lives on"
+export_ended_logged() { [ "$(journal_count SUPPORTGRANT_EVENT=session-terminated SUPPORTGRANT_USER=jdoe SUPPORTGRANT_EXPORT=no _UID=0)" = $((before + 1)) ]; }
+sg_wait_for 3 export_ended_logged ||
+    fail "export: one session-terminated entry (SUPPORTGRANT_EXPORT=no) says the export ended"
+transfer sftp "${SSHO[@]}" -b "$T/big.batch" 127.0.0.1
+[[ $RC != 0 ]] && ! cmp -s /home/jdoe/big.bin "$T/got/big.bin" || fail "export: a new sftp download is refused"
+as alice supportgrant revoke "$G_WEEK"
+sg_wait_for 5 test -e "$S_DIR/rc" || fail "export: revoking the week ends the terminal session"
+sg_wait_for 3 sh -c '! pgrep -u jdoe >/dev/null' || fail "export: nothing of jdoe's is left after the week's revocation"
+[[ $(sqlite3 -cmd '.timeout 5000' "$SG_DB" "SELECT end_kind FROM logins WHERE id = $S_LOGIN") == terminated ]] ||
+    fail "export: the terminal session's login row ends 'terminated'"
+ok "export ended while access goes on (the daemon restarted meanwhile): the sftp download opened with it ends ($took ms, $size of 20 MiB), the terminal stays, journaled"
+
 # ==== 12b. only root writes genuine entries: forgeries stay out of the documented queries =====
 FORGED="forged $RANDOM"
 for u in www-data jdoe; do

@@ -56,6 +56,7 @@ static void customer_user_by_default(void **state)
         expect(&c, SG_ACTION_RIGHTS_CHANGE, SG_MISSING_ROOT);
         /* Only a staff session's gate reports a refused export, under its own name. */
         expect(&c, SG_ACTION_EXPORT_REFUSED, SG_MISSING_STAFF);
+        expect(&c, SG_ACTION_EXPORT_STARTED, SG_MISSING_STAFF);
         /* The edges of UID_MIN..UID_MAX. */
         c.uid = 60000;
         assert_true(sg_caller_may_activate(&c));
@@ -105,6 +106,7 @@ static void staff_only_status(void **state)
                 expect(&c, managing[i], SG_MISSING_NOT_STAFF);
         expect(&c, SG_ACTION_STATUS, SG_MISSING_NOTHING);
         expect(&c, SG_ACTION_EXPORT_REFUSED, SG_MISSING_NOTHING);
+        expect(&c, SG_ACTION_EXPORT_STARTED, SG_MISSING_NOTHING);
         expect(&c, SG_ACTION_RIGHTS_CHANGE, SG_MISSING_ROOT);
         /* No one grants themselves, whatever the database says. */
         c.right = SG_RIGHT_GRANTED;
@@ -123,6 +125,7 @@ static void unknown_uid_holds_nothing(void **state)
         expect(&c, SG_ACTION_STATUS, SG_MISSING_NOTHING);
         c.is_staff = true; /* whatever it claims: a uid NSS does not know is no one's gate */
         expect(&c, SG_ACTION_EXPORT_REFUSED, SG_MISSING_STAFF);
+        expect(&c, SG_ACTION_EXPORT_STARTED, SG_MISSING_STAFF);
 }
 
 static void unknown_action_refused(void **state)
