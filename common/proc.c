@@ -243,6 +243,42 @@ int sg_proc_signal_uid(uid_t uid, int sig)
         return sg_proc_signal_ranges(&(struct sg_uid_range){.start = uid, .count = 1}, 1, sig);
 }
 
+struct pid_set {
+        const struct sg_uid_range *ranges;
+        size_t n_ranges;
+        pid_t *items;
+        size_t n, size;
+};
+
+static int add_pid_if_in_ranges(pid_t pid, const uid_t uids[static 4], void *userdata)
+{
+        struct pid_set *set = userdata;
+
+        for (int i = 0; i < 4; i++)
+                if (sg_uid_ranges_contain(set->ranges, set->n_ranges, uids[i])) {
+                        if (GROW(set->items, set->size, set->n, 16) < 0)
+                                return -ENOMEM;
+                        set->items[set->n++] = pid;
+                        break;
+                }
+        return 0;
+}
+
+int sg_proc_pids(const struct sg_uid_range *ranges, size_t n, pid_t **ret, size_t *ret_n)
+{
+        struct pid_set set = {.ranges = ranges, .n_ranges = n};
+        int r;
+
+        r = for_each_process(add_pid_if_in_ranges, &set);
+        if (r < 0) {
+                free(set.items);
+                return r;
+        }
+        *ret = set.items;
+        *ret_n = set.n;
+        return 0;
+}
+
 struct uid_set {
         uid_t *items;
         size_t n, size;

@@ -38,6 +38,9 @@ int sg_proc_session(pid_t pid, pid_t *ret);
  * number of processes signalled. -EPERM when a range holds uid 0. */
 int sg_proc_signal_session(pid_t sid, const struct sg_uid_range *r, size_t n, int sig);
 
+/* The processes (as above) any of whose uids is in one of the n ranges. *ret is to be freed. */
+int sg_proc_pids(const struct sg_uid_range *r, size_t n, pid_t **ret, size_t *ret_n);
+
 /* The distinct uids other than 0 that any live process (as above; this process aside) has
  * as real, effective, saved or filesystem uid. *ret is to be freed. */
 int sg_proc_uids(uid_t **ret, size_t *ret_n);

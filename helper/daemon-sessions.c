@@ -9,6 +9,7 @@
 #include <syslog.h>
 #include <time.h>
 
+#include "cgroup.h"
 #include "daemon.h"
 #include "journal.h"
 #include "proc.h"
@@ -147,6 +148,55 @@ static int user_covered(struct daemon *d, sg_store *s, const char *user, struct 
         return sg_store_coverage(s, user, deps, n, time(NULL), &cov);
 }
 
+/* Ends a cgroup at once, where the host has logind's layout: cgroup.kill reaches what the
+ * /proc walk cannot (a process started with sudo in the session, one that changed uid). The
+ * signals by uid follow anyway. */
+static void kill_cgroup(const char *path, const char *user, const char *what)
+{
+        int r = sg_cgroup_kill(path);
+
+        if (r < 0)
+                log_debug("cannot end %s of %s through cgroup %s: %s", what, user, path,
+                          strerror(-r));
+        else
+                log_info("ended %s of %s: cgroup %s", what, user, path);
+}
+
+/* The logind session of a login: the scope its session process is in, when that is a
+ * session scope of the staff member's own user slice. */
+static void kill_session_cgroup(const struct sg_login *l, uid_t uid)
+{
+        char cg[PATH_MAX], scope[PATH_MAX];
+
+        if (sg_cgroup_of_pid(l->pid, cg, sizeof(cg)) < 0 ||
+            sg_cgroup_session_scope(cg, uid, scope, sizeof(scope)) < 0)
+                return;
+        kill_cgroup(scope, l->user, "the session");
+}
+
+/* The user slices (logind's user-UID.slice) the account's processes are in: every session
+ * and the user manager of a staff member no grant covers. A process elsewhere (started by
+ * root from a service) is left to the signals. */
+static void kill_user_slices(const char *user, uid_t uid)
+{
+        _cleanup_free_ struct sg_uid_range *r = NULL;
+        _cleanup_free_ pid_t *pids = NULL;
+        char last[PATH_MAX] = "";
+        size_t n = 0, np = 0;
+
+        if (account_ranges(user, uid, &r, &n) < 0 || sg_proc_pids(r, n, &pids, &np) < 0)
+                return;
+        for (size_t i = 0; i < np; i++) {
+                char cg[PATH_MAX], slice[PATH_MAX];
+
+                if (sg_cgroup_of_pid(pids[i], cg, sizeof(cg)) < 0 ||
+                    sg_cgroup_user_slice(cg, uid, slice, sizeof(slice)) < 0 || streq(slice, last))
+                        continue;
+                kill_cgroup(slice, user, "every session");
+                memcpy(last, slice, sizeof(last));
+        }
+}
+
 static void terminate(struct daemon *d, sg_store *s, const struct sg_login *l,
                       const struct sg_identity *id, const char *why)
 {
@@ -177,8 +227,11 @@ static void terminate(struct daemon *d, sg_store *s, const struct sg_login *l,
         /* The process that opened the session (sshd's [priv] monitor, su, login) closes the
          * connection on SIGTERM; what the staff member started may survive it (non-pty
          * sessions, nohup), so every process of the account goes too. */
-        if (session_process_signallable(l))
+        if (session_process_signallable(l)) {
+                if (id->uid != 0)
+                        kill_session_cgroup(l, id->uid);
                 (void)kill(l->pid, SIGTERM);
+        }
         if (id->uid != 0) {
                 (void)signal_account(id->user, id->uid, SIGHUP);
                 (void)signal_account(id->user, id->uid, SIGTERM);
@@ -195,6 +248,7 @@ static void terminate_strays(struct daemon *d, const struct sg_identity *id, con
         char msg[SG_NAME_MAX + 256];
         int n, r;
 
+        kill_user_slices(id->user, id->uid);
         n = signal_account(id->user, id->uid, SIGHUP); /* the count before any is gone */
         (void)signal_account(id->user, id->uid, SIGTERM);
         (void)signal_account(id->user, id->uid, SIGCONT);

@@ -424,6 +424,51 @@ pkill -u alice -x sleep || true
 pkill -u www-data -x sleep || true
 ok "staff processes started after access ended are gone within 2 s (setpriv $ms_setpriv ms, runuser $ms_runuser ms, uid below UID_MIN $ms_sys ms); alice's and www-data's stay"
 
+# ==== 11g. where logind's layout is there, a session ends through its cgroup =================
+# A logind session scope (session-ID.scope under user-UID.slice), made by the test on the
+# machine's cgroup v2: jdoe's login process, a process of jdoe's, and a root process (as sudo
+# in the session would leave) are in it. Revoking ends all three, the root one only cgroup.kill
+# can reach; a root process in a customer's session scope stays.
+CG_ROOT=/sys/fs/cgroup
+[ "$(stat -f -c %T "$CG_ROOT")" = cgroup2fs ] || CG_ROOT=/sys/fs/cgroup/unified
+if [ "$(stat -f -c %T "$CG_ROOT" 2>/dev/null)" != cgroup2fs ]; then
+    ok "# SKIP no cgroup v2 on this machine: the cgroup path is not tested here"
+else
+    CG_TEST=/supportgrant-test.$$
+    JS=$CG_TEST/user.slice/user-$(id -u jdoe).slice/session-c9.scope
+    AS=$CG_TEST/user.slice/user-$(id -u alice).slice/session-c10.scope
+    mkdir -p "$CG_ROOT$JS" "$CG_ROOT$AS"
+    in_cgroup() { # in_cgroup CGROUP CMD...: runs CMD in the background inside CGROUP; prints its pid
+        sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' _ "$CG_ROOT$1" "${@:2}" </dev/null >/dev/null 2>&1 &
+        echo $!
+    }
+    as alice supportgrant --json grant jdoe
+    G=$(grant_id "$OUT")
+    MON=$(in_cgroup "$JS" sleep 1015)
+    JP=$(in_cgroup "$JS" setpriv --reuid=jdoe --regid=jdoe --init-groups -- sleep 1016)
+    RP=$(in_cgroup "$JS" sleep 1017)
+    CP=$(in_cgroup "$AS" sleep 1018)
+    sg_wait_for 3 pgrep -u jdoe -x sleep >/dev/null || fail "cgroup: jdoe's process runs"
+    sleep 0.2
+    sqlite3 -cmd '.timeout 5000' "$SG_DB" "INSERT INTO logins (user, time, outcome, reason, service, rhost, pid, pid_start, grant_ids)
+        VALUES ('jdoe', strftime('%s','now'), 'accepted', 'in a logind scope', 'sshd', '127.0.0.1', $MON, $(awk '{ print $22 }' "/proc/$MON/stat"), '$G')"
+    [[ $(cat "$CG_ROOT$JS/cgroup.procs" | wc -l) == 3 ]] || { OUT=$(cat "$CG_ROOT$JS/cgroup.procs"); fail "cgroup: three processes in jdoe's scope"; }
+    as alice supportgrant revoke "$G"
+    [[ $RC == 0 ]] || fail "alice revokes grant $G"
+    cg_empty() { [ -z "$(cat "$CG_ROOT$JS/cgroup.procs")" ]; }
+    sg_wait_for 3 cg_empty || { OUT=$(ps -o pid,user,args -p "$MON,$JP,$RP"); fail "cgroup: nothing is left in jdoe's session scope"; }
+    # (They are the sandbox init's children now: gone, or zombies until it reaps them.)
+    for p in "$MON" "$JP" "$RP"; do
+        [[ $(ps -o stat= -p "$p") == "" || $(ps -o stat= -p "$p") == Z* ]] || fail "cgroup: process $p of jdoe's scope was ended"
+    done
+    [[ $(ps -o stat= -p "$CP") == S* ]] || fail "cgroup: the root process in alice's session scope stays"
+    kill "$CP"
+    sg_wait_for 3 sh -c "[ -z \"\$(cat $CG_ROOT$AS/cgroup.procs)\" ]" || fail "cgroup: alice's scope empties"
+    rmdir "$CG_ROOT$JS" "$CG_ROOT$AS" "$CG_ROOT$CG_TEST/user.slice/user-$(id -u jdoe).slice" \
+        "$CG_ROOT$CG_TEST/user.slice/user-$(id -u alice).slice" "$CG_ROOT$CG_TEST/user.slice" "$CG_ROOT$CG_TEST"
+    ok "a session in a logind scope ends through cgroup.kill: its login process, jdoe's and a root process in it; a root process in alice's scope stays"
+fi
+
 # ==== 11c. a login whose pid start time was not recorded: that pid is never signalled =======
 # Without the start time the daemon cannot tell whether the pid still is the session's process
 # or was since given to another one (here root's). The session ends by the uid-wide kill alone.
