@@ -174,3 +174,46 @@ hyperfine -N --style none --warmup 5 --runs "$runs" --export-json "$RES/cli-logi
 
 kill "$DAEMON" 2>/dev/null || true
 wait "$DAEMON" 2>/dev/null || true
+
+# 6. The daemon at rest: its CPU use with 200 staff accounts running a process each (covered
+# by a department grant, so nothing is ended), with the 1 s sweep of process uids
+# (terminate_sessions = yes) and, as the baseline in the same run, without any sweep.
+step "daemon at rest: 200 staff accounts with a process each"
+IDLE_SECONDS=${SG_BENCH_IDLE_SECONDS:-30}
+printf 'database = %s/lib/idle.db\nsocket = %s/run/idle.sock\n' "$T" "$T" >"$T/etc/idle.conf"
+{ cat "$T/etc/idle.conf"; echo "terminate_sessions = no"; } >"$T/etc/idle-nosweep.conf"
+chmod 0644 "$T/etc/idle.conf" "$T/etc/idle-nosweep.conf"
+IDLE=
+idle_start() { # idle_start CONF
+    "$B/supportgrantd" --socket "$T/run/idle.sock" --foreground --conf "$1" 2>>"$T/daemon.log" &
+    IDLE=$!
+    sg_wait_for 10 test -S "$T/run/idle.sock" || sg_die "supportgrantd did not start"
+}
+idle_stop() {
+    kill "$IDLE"
+    wait "$IDLE" 2>/dev/null || true
+}
+idle_cpu() { # idle_cpu CONF: the daemon's CPU seconds over IDLE_SECONDS, after a warm-up
+    local t0 t1
+    idle_start "$1"
+    sleep 3
+    t0=$(awk '{ print $14 + $15 }' "/proc/$IDLE/stat")
+    sleep "$IDLE_SECONDS"
+    t1=$(awk '{ print $14 + $15 }' "/proc/$IDLE/stat")
+    idle_stop
+    awk -v a="$t0" -v b="$t1" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.3f", (b - a) / hz }'
+}
+# The department's grant first, so that the daemon has nothing to end.
+idle_start "$T/etc/idle-nosweep.conf"
+"$B/supportgrant" --conf "$T/etc/idle.conf" grant --department support --period 1w --note bench >/dev/null
+idle_stop
+for i in $(seq 1 200); do
+    useradd -M -G onoffice-staff,onoffice-support "staff$i"
+    setsid setpriv --reuid="staff$i" --regid="staff$i" --init-groups -- sleep 100000 </dev/null >/dev/null 2>&1 &
+done
+cpu_sweep=$(idle_cpu "$T/etc/idle.conf")
+[ "$(pgrep -c -x sleep -u "$(seq -s, -f 'staff%g' 1 200)")" = 200 ] || sg_die "the daemon ended covered staff processes"
+cpu_none=$(idle_cpu "$T/etc/idle-nosweep.conf")
+printf '{"seconds": %s, "staff_uids": 200, "processes": %s, "cpu_s_sweep": %s, "cpu_s_no_sweep": %s}\n' \
+    "$IDLE_SECONDS" "$(ls /proc | grep -c '^[0-9]')" "$cpu_sweep" "$cpu_none" >"$RES/idle.json"
+pkill -x sleep -u "$(seq -s, -f 'staff%g' 1 200)" || true

@@ -767,6 +767,16 @@ static int cmd_report(int argc, char **argv)
                 row(label, load(&rp, name));
         }
 
+        printf("\n6. the daemon at rest, 200 staff accounts with a process each (CPU use)\n");
+        if ((c = load(&rp, "idle")))
+                printf("  with the 1 s sweep of process uids %.2f %%, without any sweep %.2f %% "
+                       "(%.0f s each, %.0f processes)\n",
+                       100 * num(c, "cpu_s_sweep") / num(c, "seconds"),
+                       100 * num(c, "cpu_s_no_sweep") / num(c, "seconds"), num(c, "seconds"),
+                       num(c, "processes"));
+        else
+                printf("  not run\n");
+
         printf("\ntargets\n");
         mod = load(&rp, "acct-nonstaff-module");
         acc = load(&rp, "acct-nonstaff-access");

@@ -42,8 +42,11 @@ int sg_proc_signal_session(pid_t sid, const struct sg_uid_range *r, size_t n, in
 int sg_proc_pids(const struct sg_uid_range *r, size_t n, pid_t **ret, size_t *ret_n);
 
 /* The distinct uids other than 0 that any live process (as above; this process aside) has
- * as real, effective, saved or filesystem uid. *ret is to be freed. */
-int sg_proc_uids(uid_t **ret, size_t *ret_n);
+ * as real, effective, saved or filesystem uid. *ret is to be freed. quick: a process not
+ * running as root counts with its effective uid alone (the owner of /proc/PID, one fstatat()
+ * instead of reading /proc/PID/status), zombies included; a caller then checks what it finds
+ * with the exact functions above. */
+int sg_proc_uids(uid_t **ret, size_t *ret_n, bool quick);
 
 /* The subordinate uid ranges of an account in path (/etc/subuid: "name-or-uid:start:count"
  * lines), appended to *ranges (n entries, size allocated; free *ranges). Malformed lines are

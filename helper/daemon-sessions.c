@@ -241,13 +241,18 @@ static void terminate(struct daemon *d, sg_store *s, const struct sg_login *l,
 }
 
 /* Processes of a staff account not covered any more, on no open login row: started detached
- * (setsid, nohup, a double fork) in a session that was then closed normally. */
-static void terminate_strays(struct daemon *d, const struct sg_identity *id, const char *why)
+ * (setsid, nohup, a double fork) in a session that was then closed normally, or started later
+ * by root. Returns how many there were; with none (only zombies: the quick sweep saw them),
+ * nothing is done or journaled. */
+static int terminate_strays(struct daemon *d, const struct sg_identity *id, const char *why)
 {
         struct sg_event_fields f = {.export = -1};
         char msg[SG_NAME_MAX + 256];
         int n, r;
 
+        n = signal_account(id->user, id->uid, 0); /* the exact count: live ones only */
+        if (n <= 0)
+                return n;
         kill_user_slices(id->user, id->uid);
         n = signal_account(id->user, id->uid, SIGHUP); /* the count before any is gone */
         (void)signal_account(id->user, id->uid, SIGTERM);
@@ -263,6 +268,7 @@ static void terminate_strays(struct daemon *d, const struct sg_identity *id, con
         if (r < 0)
                 log_error("cannot write to the journal: %s", strerror(-r));
         log_notice("%s", msg);
+        return 1;
 }
 
 /* The account a process uid is: the one with that uid, or for a uid that has none, the one
@@ -305,14 +311,14 @@ static void remember_quiet(struct daemon *d, uid_t uid)
 /* Every staff account with processes on this host must be covered, open login row or not:
  * every second (started by root with runuser or setpriv, by a cron job, or left behind), and
  * at every full sweep. s NULL: opened when a uid needs the database. */
-static void sweep_strays(struct daemon *d, sg_store *s, const char *why)
+static void sweep_strays(struct daemon *d, sg_store *s, const char *why, bool quick)
 {
         _cleanup_(store_closep) sg_store *own = NULL;
         _cleanup_free_ uid_t *uids = NULL;
         size_t n = 0;
         int r;
 
-        r = sg_proc_uids(&uids, &n);
+        r = sg_proc_uids(&uids, &n, quick);
         if (r < 0) {
                 log_error("cannot list the processes: %s", strerror(-r));
                 return;
@@ -355,7 +361,10 @@ static void sweep_strays(struct daemon *d, sg_store *s, const char *why)
                         remember_quiet(d, uids[i]);
                         continue;
                 }
-                terminate_strays(d, &id, why);
+                /* Nothing live (a zombie the quick walk counted): quiet until the next full
+                 * sweep, which reads every process whole. */
+                if (terminate_strays(d, &id, why) <= 0)
+                        remember_quiet(d, uids[i]);
         }
 }
 
@@ -610,7 +619,7 @@ int sessions_sweep(struct daemon *d, const char *why)
         }
         if (d->cfg.terminate_sessions) {
                 sweep_exports(d, s, why);
-                sweep_strays(d, s, why);
+                sweep_strays(d, s, why, false);
         }
         return 0;
 }
@@ -712,7 +721,7 @@ static int on_stray(sd_event_source *es, uint64_t usec, void *userdata)
         struct daemon *d = userdata;
 
         if (d->cfg.terminate_sessions)
-                sweep_strays(d, NULL, "periodic check");
+                sweep_strays(d, NULL, "periodic check", true);
         (void)sd_event_source_set_time_relative(es, DAEMON_STRAY_USEC);
         return 0;
 }
