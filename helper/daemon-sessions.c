@@ -427,6 +427,15 @@ static void exports_prune(struct daemon *d, bool drop_ending)
         }
 }
 
+static size_t exports_of(const struct daemon *d, uid_t uid)
+{
+        size_t n = 0;
+
+        for (size_t i = 0; i < d->n_exports; i++)
+                n += d->exports[i].uid == uid;
+        return n;
+}
+
 int exports_add(struct daemon *d, pid_t pid, uid_t uid, const char *user)
 {
         struct export_session e = {.pid = pid, .uid = uid};
@@ -441,9 +450,13 @@ int exports_add(struct daemon *d, pid_t pid, uid_t uid, const char *user)
         if (e.sid <= 1)
                 return -EINVAL;
         (void)snprintf(e.user, sizeof(e.user), "%s", user);
-        if (d->n_exports >= DAEMON_MAX_EXPORTS)
+        for (size_t i = 0; i < d->n_exports; i++)
+                if (d->exports[i].pid == pid && d->exports[i].start == e.start)
+                        return 0; /* asked again: known already */
+        if (d->n_exports >= DAEMON_MAX_EXPORTS || exports_of(d, uid) >= DAEMON_MAX_EXPORTS_UID)
                 exports_prune(d, false);
-        if (d->n_exports >= DAEMON_MAX_EXPORTS)
+        /* Bounded, and per staff member, so that one cannot crowd out the others' exports. */
+        if (d->n_exports >= DAEMON_MAX_EXPORTS || exports_of(d, uid) >= DAEMON_MAX_EXPORTS_UID)
                 return -EUSERS;
         if (GROW(d->exports, d->exports_size, d->n_exports, 16) < 0)
                 return -ENOMEM;

@@ -35,6 +35,7 @@
 #define DAEMON_KILL_PASSES     10               /* SIGKILL sweeps over /proc per uid */
 #define DAEMON_MAX_SESSIONS    4096             /* open sessions looked at per sweep */
 #define DAEMON_MAX_EXPORTS     1024             /* sessions the gate started with export */
+#define DAEMON_MAX_EXPORTS_UID 64               /* ... per staff account */
 
 /* A session the gate started because its staff member had the export right (an sftp server
  * without restrictions, a command without a terminal): ended when that right ends while the

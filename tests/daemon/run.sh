@@ -666,6 +666,48 @@ t "ExportRefused from a customer: PermissionDenied, only staff sessions report r
 OUT=$(varlink '{"method":"io.supportgrant.ExportStarted"}')
 t "ExportStarted from a customer: PermissionDenied, only a staff session's gate starts an export" \
     '[[ $(j .error) == io.supportgrant.PermissionDenied && $(j .parameters.missing) == *"staff account"* ]]'
+# ExportStarted from staff with export: remembered once per process (asking again changes
+# nothing), at most 64 processes per staff member, so that one cannot crowd out the others.
+as alice grant jdoe --period 1h --export --note "export cap" --json
+cap_grant=$(jq -r .id <<<"$OUT")
+OUT=$(setpriv --reuid=jdoe --regid=jdoe --init-groups -- python3 -c '
+import os, socket, sys, time
+def call():
+    s = socket.socket(socket.AF_UNIX); s.settimeout(10); s.connect(sys.argv[1])
+    s.sendall(b"{\"method\":\"io.supportgrant.ExportStarted\"}\0"); buf = b""
+    while not buf.endswith(b"\0"):
+        d = s.recv(4096)
+        if not d: break
+        buf += d
+    return b"\"export\":true" in buf
+try: os.setsid()
+except OSError: pass
+first, again = call(), call()
+kids, res = [], b""
+for i in range(65):  # one after the other: each stays alive, in its own session
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        ok = False
+        try:
+            os.setsid(); ok = call()
+        finally:
+            os.write(w, b"1" if ok else b"0"); time.sleep(30); os._exit(0)
+    kids.append(pid)
+    os.close(w); res += os.read(r, 1); os.close(r)
+for k in kids: os.kill(k, 9); os.waitpid(k, 0)
+pid = os.fork()
+if pid == 0:
+    ok = False
+    try: os.setsid(); ok = call()
+    finally: os._exit(0 if ok else 1)
+after = os.waitpid(pid, 0)[1] == 0
+yes = res.count(b"1")
+print(first, again, 1 <= yes <= 63 and res == b"1" * yes + b"0" * (65 - yes), after)' "$SOCK" 2>&1)
+WHO=jdoe CMD=ExportStarted
+t "ExportStarted from staff with export: yes, once per process, at most 64 live per staff member; once they are gone, yes again" \
+    '[[ $OUT == "True True True True" ]]'
+as alice revoke "$cap_grant"
 as jdoe activate "$dept_code" --yes
 t "staff redeeming a code: exit 77 (no one grants themselves)" \
     '[[ $RC == 77 && $ERR == *"jdoe is a staff account"* ]]'
