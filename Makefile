@@ -87,7 +87,7 @@ endif
 PAM_TEST_SRC := $(sort $(wildcard tests/pam/test_*.c))
 PAM_TEST_BIN := $(PAM_TEST_SRC:%.c=$(B)/%)
 
-.PHONY: all check check-format check-man format unit deps install uninstall clean demo deb bench \
+.PHONY: all check check-format check-man format unit deps install uninstall clean demo deb deb-deps bench \
         bench-build fuzz fuzz-build tests-build
 .DEFAULT_GOAL := all
 
@@ -254,7 +254,10 @@ uninstall:
 DEB_ARCH := $(shell dpkg-architecture -qDEB_HOST_ARCH 2>/dev/null)
 DEB_FILE := supportgrant_$(VERSION)_$(DEB_ARCH).deb
 
-deb:
+deb-deps:
+	@$(MAKE) --no-print-directory deps DEB_DEPS="$(DEB_DEB_DEPS)"
+
+deb: deb-deps
 	rm -rf debian && cp -a packaging/debian debian
 	@v=$$(dpkg-parsechangelog -l debian/changelog -S Version); [ "$$v" = "$(VERSION)" ] || \
 		{ echo "deb: packaging/debian/changelog says $$v, Makefile VERSION is $(VERSION)"; exit 1; }
@@ -289,6 +292,8 @@ DEB_TEST_DEPS  := libcmocka-dev libpam-wrapper libnss-wrapper libpamtest0-dev pa
                   jq python3 strace uidmap
 DEB_PKG_DEPS   := debhelper devscripts lintian mandoc fakeroot dpkg-dev hyperfine
 DEB_DEPS       := $(DEB_BUILD_DEPS) $(DEB_TEST_DEPS) $(DEB_PKG_DEPS)
+# What "make deb" needs, and no more (not the test toolchain).
+DEB_DEB_DEPS   := $(DEB_BUILD_DEPS) debhelper lintian fakeroot dpkg-dev
 
 deps:
 	@missing=$$(for p in $(DEB_DEPS); do \

@@ -296,7 +296,16 @@ static int check_target(struct conn *c, enum sg_grant_kind kind, const char *tar
                 }
         } else {
                 r = sg_department_canonical(&d->cfg, target, canonical);
-                if (r == -ENOENT || r == -EISDIR) {
+                if (r == -EISDIR) {
+                        (void)conn_errorf(c, ERR("NoSuchDepartment"), "department",
+                                          json_object_new_string(target),
+                                          "%s is the staff group (%s), not a department: grant "
+                                          "a user, or a department (a group %sNAME other than "
+                                          "the staff group)",
+                                          target, d->cfg.staff_group, d->cfg.department_prefix);
+                        return -ENOENT;
+                }
+                if (r == -ENOENT) {
                         (void)conn_errorf(c, ERR("NoSuchDepartment"), "department",
                                           json_object_new_string(target),
                                           "there is no department %s (no group %s%s)", target,

@@ -249,7 +249,8 @@ as alice grant --department nosuch
 t "grant to an unknown department: exit 1, names the group" \
     '[[ $RC == 1 && $ERR == *"no group onoffice-nosuch"* ]]'
 as alice grant --department staff
-t "the staff group itself is not a department" '[[ $RC == 1 ]]'
+t "the staff group itself is not a department: exit 1, saying so (not 'no group')" \
+    '[[ $RC == 1 && $ERR == *"staff is the staff group (onoffice-staff), not a department"* && $ERR != *"no group"* ]]'
 as alice --socket "$T/run/nothing-here" list
 t "no daemon at the socket: exit 69, says what to check" \
     '[[ $RC == 69 && $ERR == *"cannot reach supportgrantd at $T/run/nothing-here"* ]]'

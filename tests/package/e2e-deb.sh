@@ -160,6 +160,36 @@ pass "revoke cuts the live session in $took s (connection closed, no process lef
 
 sg_daemon_answers || fail "supportgrantd still answers"
 kill -0 "$SG_SSHD_PID" || fail "sshd still runs"
+
+# ==== removing the package locks nobody out ======================================================
+# apt remove takes the module and the profile's lines away; the auth line the README's block
+# put into /etc/pam.d/sshd stays, and with module_unknown=ignore a customer's password login
+# through sshd still works. prerm names the files that still mention the module.
+PW="customer password $RANDOM"
+printf 'alice:%s\n' "$PW" | chpasswd
+pw_login() {
+    run sg_with_askpass -a "$PW" ssh -F /dev/null -p "$SG_SSH_PORT" -o BatchMode=no \
+        -o UserKnownHostsFile="$SG_HOST_DIR/known_hosts" -o StrictHostKeyChecking=no \
+        -o PubkeyAuthentication=no -o PreferredAuthentications=password -o ConnectTimeout=10 \
+        -o User=alice 127.0.0.1 id -un
+}
+pw_login
+[[ $RC == 0 && $OUT == alice ]] || fail "alice logs in over ssh with her password"
 sg_daemon_stop
+RC=0
+dpkg -r supportgrant >"$T/out" 2>&1 || RC=$?
+OUT=$(cat "$T/out")
+[[ $RC == 0 ]] || fail "dpkg -r supportgrant"
+[[ $OUT == *"/etc/pam.d/sshd (its line has module_unknown=ignore"* ]] ||
+    fail "remove: prerm names /etc/pam.d/sshd, whose line is harmless"
+[[ ! -e /usr/bin/supportgrant ]] && ! grep -q pam_supportgrant /etc/pam.d/common-account ||
+    fail "remove: the module's programs and profile lines are gone"
+grep -q '^auth .*module_unknown=ignore.*pam_supportgrant.so kbdint_step' /etc/pam.d/sshd ||
+    fail "remove: the auth line stays in /etc/pam.d/sshd"
+pw_login
+[[ $RC == 0 && $OUT == alice ]] || fail "remove: alice still logs in over ssh with her password"
+OUT='' ERR=''
+pass "dpkg -r: prerm names /etc/pam.d/sshd; a customer's password ssh login still works"
+
 sg_sshd_stop
 echo "deb e2e: all checks passed"

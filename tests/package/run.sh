@@ -90,7 +90,9 @@ dpkg -i "$SG_DEB" >"$DPKG_LOG" 2>&1 || { cat "$DPKG_LOG"; sg_die "dpkg -i failed
 check "dpkg says installed" \
     test "$(dpkg-query -W -f='${db:Status-Status} ${Version}' supportgrant)" = "installed $VERSION"
 
-PAMDIR=/usr/lib/$MULTIARCH/security
+PAMDIR=/lib/$MULTIARCH/security
+check "the module is shipped where libpam's directory is (/lib/<triplet>/security)" \
+    sh -c "dpkg -L supportgrant | grep -qx '$PAMDIR/pam_supportgrant.so'"
 files_ok() {
     local r=0
     mode_is /usr/bin/supportgrant 755 root:root || r=1
@@ -162,6 +164,7 @@ check "man pages mention every option, command and configuration key" docs_match
 
 # Completion as bash runs it, from the installed file.
 groupadd onoffice-support
+useradd -M -G onoffice-staff sgcomp
 complete_words() { # complete_words WORD...: what TAB offers for the last word
     bash -c 'source /usr/share/bash-completion/bash_completion
         source /usr/share/bash-completion/completions/supportgrant
@@ -177,12 +180,17 @@ completion_ok() {
     expect "grant" supportgrant gr
     expect "1h 2h 4h today 1w 2w 1m permanent" supportgrant grant alice --period ""
     expect "support" supportgrant --json grant --department su
+    # Departments never include the staff group; users offered are staff accounts only.
+    expect "support" supportgrant grant --department ""
+    expect "sgcomp" supportgrant grant ""
+    expect "sgcomp" supportgrant logins --user ""
     expect "--all" supportgrant revoke --a
     expect "list revoke restore" supportgrant rights ""
     expect "alice" supportgrant rights revoke al
     return $r
 }
-check "bash completion of commands, periods, departments and users" completion_ok
+check "bash completion of commands, periods, departments (never the staff group) and staff accounts" completion_ok
+userdel sgcomp
 
 # ---- units --------------------------------------------------------------------------------
 # systemd-analyze verify loads the units in a test manager (no PID 1 needed): it fails on
@@ -368,6 +376,8 @@ check "remove: PAM still works for alice" sh -c 'printf "@include common-account
 
 echo "== dpkg --purge"
 dpkg --purge supportgrant >"$DPKG_LOG" 2>&1 || { cat "$DPKG_LOG"; sg_die "dpkg --purge failed"; }
+check "purge: dpkg prints no warning" sh -c "! grep -i warning '$DPKG_LOG'"
+grep -i warning "$DPKG_LOG" | sed 's/^/  /' || true
 check "purge: dpkg no longer knows it" \
     sh -c '! dpkg-query -W -f="\${db:Status-Status}" supportgrant 2>/dev/null | grep -q .'
 snapshot >"$SG_WORK/after"
