@@ -161,6 +161,20 @@ pass "revoke cuts the live session in $took s (connection closed, no process lef
 sg_daemon_answers || fail "supportgrantd still answers"
 kill -0 "$SG_SSHD_PID" || fail "sshd still runs"
 
+# ==== completion of grant ids, from the installed file and the running daemon ======================
+run sg_as alice supportgrant --json grant jdoe --period 1h --note completion
+G2=$(jq -r .id <<<"$OUT")
+run sg_as alice supportgrant --json list
+WANT=$(jq -r '.[].id' <<<"$OUT" | tr '\n' ' ' | sed 's/ $//')
+run sg_as alice bash -c 'source /usr/share/bash-completion/bash_completion
+    source /usr/share/bash-completion/completions/supportgrant
+    COMP_WORDS=(supportgrant revoke ""); COMP_CWORD=2; COMP_LINE="supportgrant revoke "
+    COMP_POINT=${#COMP_LINE}; _supportgrant; echo "${COMPREPLY[*]}"'
+[[ -n $WANT && $WANT == *"$G2"* && $OUT == "$WANT" ]] || fail "completion: supportgrant revoke <TAB> offers the active grant ids ($WANT)"
+run sg_as alice supportgrant revoke "$G2"
+OUT=''
+pass "completion: supportgrant revoke <TAB> offers the active grant ids"
+
 # ==== removing the package locks nobody out ======================================================
 # apt remove takes the module and the profile's lines away; the auth line the README's block
 # put into /etc/pam.d/sshd stays, and with module_unknown=ignore a customer's password login
