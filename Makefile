@@ -228,8 +228,23 @@ install: $(TARGETS)
 	$(INSTALL) -m 0644 helper/supportgrant.1 $(DESTDIR)$(MANDIR)/man1/
 	$(INSTALL) -m 0644 conf/supportgrant.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	$(INSTALL) -m 0644 pam_module/pam_supportgrant.8 helper/supportgrantd.8 $(DESTDIR)$(MANDIR)/man8/
+	@[ -n "$(DESTDIR)" ] || printf '%s\n' "install: done; nothing is enabled yet. Next, as root:" \
+		"  systemctl daemon-reload" \
+		"  systemd-tmpfiles --create supportgrant.conf" \
+		"  systemctl enable --now supportgrant.socket" \
+		"  journalctl --update-catalog" \
+		"then wire PAM and sshd (README, \"Configure sshd and PAM\"); until the socket runs," \
+		"staff are refused and the CLI exits 69."
 
+# The profile leaves /etc/pam.d/common-* before the module leaves the disk (as the package's
+# prerm does): a "required" line naming a missing module would refuse every login. Lines added
+# by hand stay; their files are named.
 uninstall:
+	@if [ -z "$(DESTDIR)" ] && [ -e $(PAMCONFIGDIR)/supportgrant ] && \
+		command -v pam-auth-update >/dev/null; then \
+		echo "uninstall: pam-auth-update --package --remove supportgrant"; \
+		DEBIAN_FRONTEND=noninteractive pam-auth-update --package --remove supportgrant; \
+	fi
 	rm -f $(DESTDIR)$(BINDIR)/supportgrant $(DESTDIR)$(SBINDIR)/supportgrantd \
 		$(DESTDIR)$(PAMDIR)/pam_supportgrant.so \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/supportgrant.socket \
@@ -240,6 +255,8 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man5/supportgrant.conf.5 $(DESTDIR)$(MANDIR)/man8/pam_supportgrant.8 \
 		$(DESTDIR)$(MANDIR)/man8/supportgrantd.8
 	rm -rf $(DESTDIR)$(DOCDIR)
+	@left=$$(grep -l pam_supportgrant $(DESTDIR)$(SYSCONFDIR)/pam.d/* 2>/dev/null || true); \
+	[ -z "$$left" ] || echo "uninstall: still naming pam_supportgrant.so (remove those lines):" $$left
 
 # ---------------------------------------------------------------------------------------
 # Packaging (issue 5): the Debian package and the man page check.
@@ -305,8 +322,14 @@ deps:
 		echo "  apt-get install --no-install-recommends" $$missing; exit 1; \
 	else \
 		echo "deps: installing" $$missing; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-			--no-install-recommends $$missing; \
+		made=; if [ ! -e /usr/sbin/policy-rc.d ]; then \
+			printf '#!/bin/sh\n# make deps: packages are installed, their services not started\nexit 101\n' \
+				>/usr/sbin/policy-rc.d && chmod 0755 /usr/sbin/policy-rc.d && made=1; \
+		fi; \
+		rc=0; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends $$missing || rc=$$?; \
+		[ -z "$$made" ] || rm -f /usr/sbin/policy-rc.d; \
+		exit $$rc; \
 	fi
 
 clean:

@@ -844,6 +844,36 @@ ok "every denied login row says why, in logins --json and in the table"
 # ==== the daemon and sshd stayed healthy ======================================================
 sg_daemon_answers || fail "supportgrantd still answers"
 kill -0 "$SG_SSHD_PID" || fail "sshd still runs"
+
+# ==== make uninstall locks nobody out ===========================================================
+# After make install and the README's wiring, make uninstall takes the profile's lines out of
+# common-* before the module goes; the auth line in /etc/pam.d/sshd (module_unknown=ignore)
+# stays, is named, and a customer's password login through sshd still works.
+PW="customer password $RANDOM"
+printf 'alice:%s\n' "$PW" | env $PAM_ASAN chpasswd
+pw_login() {
+    RC=0
+    sg_with_askpass -a "$PW" ssh -F /dev/null -p "$SG_SSH_PORT" -o BatchMode=no \
+        -o UserKnownHostsFile="$SG_HOST_DIR/known_hosts" -o StrictHostKeyChecking=no \
+        -o PubkeyAuthentication=no -o PreferredAuthentications=password -o ConnectTimeout=10 \
+        -o User=alice 127.0.0.1 id -un >"$T/out" 2>"$T/err" </dev/null || RC=$?
+    OUT=$(tr -d '\r' <"$T/out")
+    ERR=$(tr -d '\r' <"$T/err")
+}
+pw_login
+[[ $RC == 0 && $OUT == alice ]] || fail "alice logs in over ssh with her password"
+RC=0
+make -s -C "$SG_TOP" uninstall DESTDIR= >"$T/out" 2>&1 || RC=$?
+OUT=$(cat "$T/out")
+[[ $RC == 0 && $OUT == *"pam-auth-update --package --remove supportgrant"* &&
+    $OUT == *"still naming pam_supportgrant.so"*"/etc/pam.d/sshd"* ]] ||
+    fail "make uninstall removes the profile first and names /etc/pam.d/sshd"
+! grep -q pam_supportgrant /etc/pam.d/common-account /etc/pam.d/common-session && [[ ! -e /usr/bin/supportgrant ]] ||
+    fail "make uninstall: the profile's lines and the programs are gone"
+pw_login
+[[ $RC == 0 && $OUT == alice ]] || fail "make uninstall: alice still logs in over ssh with her password"
+ok "make uninstall after make install and the README's wiring: profile removed first, /etc/pam.d/sshd named, a password login still works"
+
 sg_daemon_stop
 sg_sshd_stop
 if grep -q 'ERROR: AddressSanitizer\|runtime error' "$SG_DAEMON_LOG" "$SG_WORK"/asan/* 2>/dev/null; then
