@@ -216,7 +216,7 @@ install: $(TARGETS)
 	else \
 		$(INSTALL) -m 0644 conf/supportgrant.conf $(DESTDIR)$(SYSCONFDIR)/security/supportgrant.conf; \
 	fi
-	$(INSTALL) -m 0644 README.md $(DESTDIR)$(DOCDIR)/
+	$(INSTALL) -m 0644 README.md SECURITY.md $(DESTDIR)$(DOCDIR)/
 	$(INSTALL) -m 0644 packaging/systemd/supportgrant.socket packaging/systemd/supportgrant.service \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/
 	$(INSTALL) -m 0644 packaging/supportgrant.catalog $(DESTDIR)$(CATALOGDIR)/supportgrant.catalog

@@ -234,6 +234,24 @@ static void check_pam(struct report *rep)
                 say(rep, FAIL, "pam", "no service in " PAMD " opens a session");
 }
 
+/* The profile pam-auth-update manages: on after the wiring, off after a package remove (and
+ * off again after a reinstall, as it is "Default: no"), when the services above lose the
+ * account and session lines while a leftover sshd drop-in still sends staff to the gate. */
+static void check_profile(struct report *rep)
+{
+        struct stack acct = {}, sess = {};
+
+        scan_stack("common-account", "account", 0, &acct);
+        scan_stack("common-session", "session", 0, &sess);
+        if (acct.module && sess.module)
+                say(rep, OK, "pam profile", "common-account and common-session gate staff");
+        else
+                say(rep, FAIL, "pam profile",
+                    "the supportgrant profile is off (common-account or common-session has no "
+                    "pam_supportgrant line; after a remove and reinstall it stays off): run "
+                    "\"pam-auth-update --enable supportgrant\"");
+}
+
 /* ---- sshd ---------------------------------------------------------------------------------- */
 
 /* Which Match Group lines name which groups, across sshd_config and its drop-ins. */
@@ -404,6 +422,7 @@ int cli_cmd_doctor(struct cli *cli)
                             "not checked (only for those who may "
                             "activate)");
         }
+        check_profile(&rep);
         check_pam(&rep);
         check_sshd_match(&rep, cli->config.staff_group);
         check_sshd_effective(&rep, cli->config.staff_group);

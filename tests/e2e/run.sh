@@ -743,8 +743,9 @@ doctor() { RC=0; sg_as "${1:-root}" supportgrant doctor "${@:2}" >"$T/out" 2>"$T
 [ "$(id -u)" = 0 ] && doctor_root() { RC=0; supportgrant doctor "$@" >"$T/out" 2>"$T/err" </dev/null || RC=$?; OUT=$(cat "$T/out"); ERR=$(cat "$T/err"); }
 doctor_root
 [[ $RC == 1 && $OUT == *"FAIL  pam login "*"staff NOT gated"* && $OUT == *"FAIL  pam su "* &&
-    $OUT == *"FAIL  pam su-l "* && $OUT == *"ok    pam sshd "* ]] ||
-    fail "doctor on the sshd-only wiring exits 1 and names each ungated service"
+    $OUT == *"FAIL  pam su-l "* && $OUT == *"ok    pam sshd "* &&
+    $OUT == *"FAIL  pam profile"*"pam-auth-update --enable supportgrant"* ]] ||
+    fail "doctor on the sshd-only wiring exits 1 and names each ungated service and the profile"
 doctor_root --json
 [[ $RC == 1 && $(jq -r '[.[] | select(.status == "fail") | .check] | index("pam login") != null' <<<"$OUT") == true ]] ||
     fail "doctor --json: one object per check, the ungated services failing"
@@ -806,9 +807,16 @@ sed -i 's/^Match Group onoffice-staff$/Match Group vendor-staff/' /etc/ssh/sshd_
 doctor_root
 [[ $RC == 1 && $OUT == *"FAIL  sshd match"*"vendor-staff"* ]] || fail "doctor names a Match Group that is not the staff group"
 sed -i 's/^Match Group vendor-staff$/Match Group onoffice-staff/' /etc/ssh/sshd_config.d/supportgrant.conf
+# A remove and reinstall leaves the profile off (Default: no) and the drop-in in place.
+DEBIAN_FRONTEND=noninteractive pam-auth-update --disable supportgrant
+doctor_root
+[[ $RC == 1 && $OUT == *"FAIL  pam profile"*"stays off"* ]] || fail "doctor names the profile that is off"
+DEBIAN_FRONTEND=noninteractive pam-auth-update --enable supportgrant
+doctor_root
+[[ $RC == 0 && $OUT == *"ok    pam profile"* ]] || fail "doctor: the profile on again"
 doctor alice
 [[ $RC == 0 && $OUT == *"warn  sshd effective"*"run as root"* ]] || fail "doctor as a customer: exit 0, sshd -T left to root"
-ok "doctor names a missing module_unknown=ignore and a Match Group of another group; any user may run it"
+ok "doctor names a missing module_unknown=ignore, a Match Group of another group and a profile left off; any user may run it"
 
 # ==== a loop of refused logins does not flood the overview or the journal ======================
 as alice supportgrant revoke --all

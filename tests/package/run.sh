@@ -21,7 +21,7 @@ if [ "${SG_IN_PRIVATE:-}" != 1 ]; then
     # newer than the package, so that the test never passes on a stale .deb.
     if [ -z "${SG_DEB:-}" ]; then
         SG_DEB=$SG_TOP/supportgrant_${VERSION}_$ARCH.deb
-        if [ ! -f "$SG_DEB" ] || [ -n "$(cd "$SG_TOP" && find Makefile README.md common helper \
+        if [ ! -f "$SG_DEB" ] || [ -n "$(cd "$SG_TOP" && find Makefile README.md SECURITY.md common helper \
             pam_module conf packaging -newer "$SG_DEB" -type f -print -quit)" ]; then
             echo "building $SG_DEB"
             log=$(mktemp)
@@ -107,6 +107,7 @@ files_ok() {
     mode_is /usr/share/bash-completion/completions/supportgrant 644 root:root || r=1
     mode_is /usr/share/doc/supportgrant/examples/sshd_config.d-supportgrant.conf 644 root:root ||
         r=1
+    mode_is /usr/share/doc/supportgrant/SECURITY.md.gz 644 root:root || r=1
     for m in man1/supportgrant.1 man5/supportgrant.conf.5 man8/pam_supportgrant.8 \
         man8/supportgrantd.8; do
         mode_is "/usr/share/man/$m.gz" 644 root:root || r=1
