@@ -1196,23 +1196,35 @@ int sg_store_token_get(sg_store *s, const char *token, const char *user, time_t 
 
 /* ---- rights ----------------------------------------------------------------------------- */
 
-int sg_store_right_get(sg_store *s, const char *user, enum sg_right *ret)
+/* A query of one text parameter that yields at most one integer: 1 with *ret set when there
+ * is a row, 0 when there is none. */
+static int query_int64(sg_store *s, const char *sql, const char *key, int64_t *ret)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         int r, rc;
 
-        r = prepare(s, "SELECT allowed FROM rights WHERE user = ?", &st);
+        r = prepare(s, sql, &st);
         if (r < 0)
                 return r;
-        bind_text(st, 1, user);
+        bind_text(st, 1, key);
         rc = sqlite3_step(st);
-        if (rc == SQLITE_DONE) {
-                *ret = SG_RIGHT_DEFAULT;
+        if (rc == SQLITE_DONE)
                 return 0;
-        }
         if (rc != SQLITE_ROW)
                 return store_fail(s, rc);
-        *ret = sqlite3_column_int(st, 0) ? SG_RIGHT_GRANTED : SG_RIGHT_REVOKED;
+        *ret = sqlite3_column_int64(st, 0);
+        return 1;
+}
+
+int sg_store_right_get(sg_store *s, const char *user, enum sg_right *ret)
+{
+        int64_t allowed = 0;
+        int r;
+
+        r = query_int64(s, "SELECT allowed FROM rights WHERE user = ?", user, &allowed);
+        if (r < 0)
+                return r;
+        *ret = r == 0 ? SG_RIGHT_DEFAULT : allowed ? SG_RIGHT_GRANTED : SG_RIGHT_REVOKED;
         return 0;
 }
 
@@ -1307,34 +1319,20 @@ int sg_store_rename(sg_store *s, enum sg_name_kind k, const char *from, const ch
 
 int sg_store_staff_known(sg_store *s, const char *user)
 {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r, rc;
+        int64_t one;
 
-        r = prepare(s, "SELECT 1 FROM known_staff WHERE user = ?", &st);
-        if (r < 0)
-                return r;
-        bind_text(st, 1, user);
-        rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW)
-                return 1;
-        return rc == SQLITE_DONE ? 0 : store_fail(s, rc);
+        return query_int64(s, "SELECT 1 FROM known_staff WHERE user = ?", user, &one);
 }
 
 int sg_store_staff_gid_get(sg_store *s, const char *group, gid_t *ret)
 {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r, rc;
+        int64_t gid;
+        int r;
 
-        r = prepare(s, "SELECT gid FROM staff_groups WHERE name = ?", &st);
-        if (r < 0)
-                return r;
-        bind_text(st, 1, group);
-        rc = sqlite3_step(st);
-        if (rc == SQLITE_DONE)
-                return -ENOENT;
-        if (rc != SQLITE_ROW)
-                return store_fail(s, rc);
-        *ret = (gid_t)sqlite3_column_int64(st, 0);
+        r = query_int64(s, "SELECT gid FROM staff_groups WHERE name = ?", group, &gid);
+        if (r <= 0)
+                return r < 0 ? r : -ENOENT;
+        *ret = (gid_t)gid;
         return 0;
 }
 

@@ -63,12 +63,17 @@ static bool session_process_signallable(const struct sg_login *l)
         return l->pid_start != 0 && session_process_alive(l);
 }
 
-static bool kill_pending(const struct daemon *d, uid_t uid)
+static bool uid_in(const uid_t *uids, size_t n, uid_t uid)
 {
-        for (size_t i = 0; i < d->n_kill_uids; i++)
-                if (d->kill_uids[i] == uid)
+        for (size_t i = 0; i < n; i++)
+                if (uids[i] == uid)
                         return true;
         return false;
+}
+
+static bool kill_pending(const struct daemon *d, uid_t uid)
+{
+        return uid_in(d->kill_uids, d->n_kill_uids, uid);
 }
 
 /* uid 0: only arms the timer (for the sessions started with export). */
@@ -284,7 +289,7 @@ static int account_of_uid(struct daemon *d, uid_t uid, struct sg_identity *ret)
                 return r;
         r = sg_subuid_owner(SG_SUBUID_PATH, uid, owner, sizeof(owner));
         if (r < 0)
-                return r == -ENOENT ? -ENOENT : r;
+                return r;
         errno = 0;
         u = strtoul(owner, &end, 10);
         if (errno == 0 && end != owner && !*end && u <= UINT32_MAX)
@@ -294,10 +299,7 @@ static int account_of_uid(struct daemon *d, uid_t uid, struct sg_identity *ret)
 
 static bool quiet(const struct daemon *d, uid_t uid)
 {
-        for (size_t i = 0; i < d->n_quiet_uids; i++)
-                if (d->quiet_uids[i] == uid)
-                        return true;
-        return false;
+        return uid_in(d->quiet_uids, d->n_quiet_uids, uid);
 }
 
 static void remember_quiet(struct daemon *d, uid_t uid)

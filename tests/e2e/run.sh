@@ -861,10 +861,7 @@ PW="customer password $RANDOM"
 printf 'alice:%s\n' "$PW" | env $PAM_ASAN chpasswd
 pw_login() {
     RC=0
-    sg_with_askpass -a "$PW" ssh -F /dev/null -p "$SG_SSH_PORT" -o BatchMode=no \
-        -o UserKnownHostsFile="$SG_HOST_DIR/known_hosts" -o StrictHostKeyChecking=no \
-        -o PubkeyAuthentication=no -o PreferredAuthentications=password -o ConnectTimeout=10 \
-        -o User=alice 127.0.0.1 id -un >"$T/out" 2>"$T/err" </dev/null || RC=$?
+    sg_ssh_password alice "$PW" id -un >"$T/out" 2>"$T/err" </dev/null || RC=$?
     OUT=$(tr -d '\r' <"$T/out")
     ERR=$(tr -d '\r' <"$T/err")
 }

@@ -310,6 +310,17 @@ sg_ssh_command() {
     echo "ssh -F /dev/null -p $SG_SSH_PORT ${o[*]:4}"
 }
 
+# sg_ssh_password USER PASSWORD CMD...: a password login (no key, no keyboard-interactive),
+# as a customer logs in; the output of CMD on stdout.
+sg_ssh_password() {
+    local u=$1 pw=$2
+    shift 2
+    sg_with_askpass -a "$pw" ssh -F /dev/null -p "$SG_SSH_PORT" -o BatchMode=no \
+        -o UserKnownHostsFile="$SG_HOST_DIR/known_hosts" -o StrictHostKeyChecking=no \
+        -o PubkeyAuthentication=no -o PreferredAuthentications=password -o ConnectTimeout=10 \
+        -o User="$u" 127.0.0.1 "$@"
+}
+
 # sg_with_askpass [-a ANSWERS] CMD...: CMD (scp, sftp, rsync) with the askpass answers set.
 sg_with_askpass() {
     local answers="Ticket 4711: customer reported a failing backup"

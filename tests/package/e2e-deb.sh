@@ -181,12 +181,7 @@ pass "completion: supportgrant revoke <TAB> offers the active grant ids"
 # through sshd still works. prerm names the files that still mention the module.
 PW="customer password $RANDOM"
 printf 'alice:%s\n' "$PW" | chpasswd
-pw_login() {
-    run sg_with_askpass -a "$PW" ssh -F /dev/null -p "$SG_SSH_PORT" -o BatchMode=no \
-        -o UserKnownHostsFile="$SG_HOST_DIR/known_hosts" -o StrictHostKeyChecking=no \
-        -o PubkeyAuthentication=no -o PreferredAuthentications=password -o ConnectTimeout=10 \
-        -o User=alice 127.0.0.1 id -un
-}
+pw_login() { run sg_ssh_password alice "$PW" id -un; }
 pw_login
 [[ $RC == 0 && $OUT == alice ]] || fail "alice logs in over ssh with her password"
 sg_daemon_stop
