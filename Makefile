@@ -306,7 +306,7 @@ DEB_TEST_DEPS  := libcmocka-dev libpam-wrapper libnss-wrapper libpamtest0-dev pa
                   clang clang-format valgrind sqlite3 tzdata systemd openssh-server \
                   openssh-client openssh-sftp-server rsync util-linux procps passwd \
                   libpam-modules libpam-runtime iproute2 psmisc bash-completion \
-                  jq python3 strace uidmap
+                  jq python3 strace uidmap debootstrap systemd-container
 DEB_PKG_DEPS   := debhelper devscripts lintian mandoc fakeroot dpkg-dev hyperfine
 DEB_DEPS       := $(DEB_BUILD_DEPS) $(DEB_TEST_DEPS) $(DEB_PKG_DEPS)
 # What "make deb" needs, and no more (not the test toolchain).

@@ -1,13 +1,13 @@
 #!/bin/bash
 # Runs every suite against one build directory and summarizes. Exit 0 only if all pass
 # (a suite that skips, e.g. when not root, is reported as skipped, not as passed).
-#   tests/run-tests.sh BUILD_DIR [SUITE...]     suites: unit cli pam daemon package e2e robust fuzz
+#   tests/run-tests.sh BUILD_DIR [SUITE...]     suites: unit cli pam daemon package systemd e2e robust fuzz
 set -uo pipefail
 cd "$(dirname "$0")/.."
 B=${1:?usage: run-tests.sh BUILD_DIR [SUITE...]}
 shift
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(unit cli pam daemon package e2e robust fuzz)
+[ ${#suites[@]} -eq 0 ] && suites=(unit cli pam daemon package systemd e2e robust fuzz)
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -39,6 +39,7 @@ for s in "${suites[@]}"; do
     pam) run pam tests/pam/run.sh "$B" ;;
     daemon) [ -x tests/daemon/run.sh ] && run daemon tests/daemon/run.sh "$B" ;;
     package) [ -x tests/package/run.sh ] && run package tests/package/run.sh "$B" ;;
+    systemd) run systemd tests/systemd/run.sh "$B" ;;
     e2e) [ -x tests/e2e/run.sh ] && run e2e tests/e2e/run.sh "$B" ;;
     fuzz) [ -x tests/fuzz/regress.sh ] && run fuzz tests/fuzz/regress.sh "$B" ;;
     robust) [ -x tests/robust/run.sh ] && run robust tests/robust/run.sh "$B" ;;

@@ -96,6 +96,24 @@ sg_user_copy() {
     echo "$SG_WORK/bin/$(basename "$1")"
 }
 
+# sg_deb_build: prints the path of ./supportgrant_VERSION_ARCH.deb, built first (make deb) when
+# missing or older than a source, so that no test passes on a stale package. Outside any
+# sandbox: it writes only into the checkout.
+sg_deb_build() {
+    local version arch deb log
+    version=$(dpkg-parsechangelog -l "$SG_TOP/packaging/debian/changelog" -S Version)
+    arch=$(dpkg-architecture -qDEB_HOST_ARCH)
+    deb=$SG_TOP/supportgrant_${version}_$arch.deb
+    if [ ! -f "$deb" ] || [ -n "$(cd "$SG_TOP" && find Makefile README.md SECURITY.md common helper \
+        pam_module conf packaging -newer "$deb" -type f -print -quit)" ]; then
+        sg_log "building $deb"
+        log=$(mktemp)
+        make -C "$SG_TOP" -s deb >"$log" 2>&1 || { tail -40 "$log" >&2; rm -f "$log"; sg_die "make deb failed"; }
+        rm -f "$log"
+    fi
+    echo "$deb"
+}
+
 # sg_wait_for SECONDS CMD...: polls CMD every 50 ms until it succeeds.
 sg_wait_for() {
     local deadline=$((SECONDS + $1))

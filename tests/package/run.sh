@@ -17,18 +17,7 @@ ARCH=$(dpkg-architecture -qDEB_HOST_ARCH)
 MULTIARCH=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 
 if [ "${SG_IN_PRIVATE:-}" != 1 ]; then
-    # Built outside the sandbox (it writes only into the checkout); again when a source is
-    # newer than the package, so that the test never passes on a stale .deb.
-    if [ -z "${SG_DEB:-}" ]; then
-        SG_DEB=$SG_TOP/supportgrant_${VERSION}_$ARCH.deb
-        if [ ! -f "$SG_DEB" ] || [ -n "$(cd "$SG_TOP" && find Makefile README.md SECURITY.md common helper \
-            pam_module conf packaging -newer "$SG_DEB" -type f -print -quit)" ]; then
-            echo "building $SG_DEB"
-            log=$(mktemp)
-            make -C "$SG_TOP" -s deb >"$log" 2>&1 || { tail -40 "$log"; rm -f "$log"; sg_die "make deb failed"; }
-            rm -f "$log"
-        fi
-    fi
+    SG_DEB=${SG_DEB:-$(sg_deb_build)} || exit 1
     export SG_DEB
     rc=0
     sg_run_private "$@" || rc=$?
