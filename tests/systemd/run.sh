@@ -347,6 +347,28 @@ run grants_json
 [[ $(jq -r --argjson g "$G2" '[.[] | select(.id == $g)] | length' <<<"$OUT") == 1 ]] || fail "restart: grant $G2 is still active"
 pass "systemctl restart: a new daemon; grant $G2 and jdoe's live session stay"
 
+# ==== an upgrade: the running daemon is the new one; grants and the live session stay ==========
+# The same package with a higher version (repacked: only its version differs).
+mkdir -p "$W/up"
+dpkg-deb -R "$SG_DEB" "$W/up/pkg"
+V0=$(sed -n 's/^Version: //p' "$W/up/pkg/DEBIAN/control")
+sed -i "s/^Version: .*/Version: $V0+up1/" "$W/up/pkg/DEBIAN/control"
+dpkg-deb -b -Zgzip "$W/up/pkg" "$ROOT/root/upgrade.deb" >/dev/null
+P1=$(main_pid)
+run ct apt-get install -y -q --no-install-recommends /root/upgrade.deb
+[[ $RC == 0 ]] || fail "apt install: the upgrade to $V0+up1"
+run ct dpkg-query -W -f '${Version}' supportgrant
+[[ $OUT == "$V0+up1" ]] || fail "the upgrade is installed"
+P2=$(main_pid)
+[[ $P2 != 0 && $P2 != "$P1" ]] || fail "the upgrade restarted the running daemon ($P1 → $P2)"
+run ct readlink "/proc/$P2/exe"
+[[ $OUT == /usr/sbin/supportgrantd ]] || fail "the daemon runs the installed binary, not a deleted one ($OUT)"
+sleep 3
+[[ ! -e $S/rc ]] && ct pgrep -u jdoe -x -f 'sleep 600' >/dev/null || fail "upgrade: jdoe's live session goes on"
+run grants_json
+[[ $(jq -r --argjson g "$G2" '[.[] | select(.id == $g)] | length' <<<"$OUT") == 1 ]] || fail "upgrade: grant $G2 is still active"
+pass "upgrade to $V0+up1: the running daemon restarted on the new binary; grant $G2 and the live session stay"
+
 # ==== reboot: grants stay, and a grant that expired meanwhile stays expired ======================
 run as alice supportgrant --json grant kim --period 1h
 [[ $RC == 0 ]] || fail "alice grants kim for an hour"
