@@ -73,8 +73,8 @@ UNIT_BIN    := $(UNIT_SRC:%.c=$(B)/%)
 TESTLIB_SRC := $(sort $(wildcard tests/lib/*.c))
 TESTLIB_OBJ := $(TESTLIB_SRC:%.c=$(B)/%.o)
 
-HELPER_CLI_SRC    := $(sort $(wildcard helper/cli*.c))
-HELPER_DAEMON_SRC := $(sort $(wildcard helper/daemon*.c))
+HELPER_CLI_SRC    := $(sort $(wildcard helper/cli/*.c))
+HELPER_DAEMON_SRC := $(sort $(wildcard helper/daemon/*.c))
 
 TARGETS := $(MODULE)
 ifneq ($(HELPER_CLI_SRC),)
@@ -113,11 +113,11 @@ $(CLI): $(HELPER_CLI_SRC:%.c=$(B)/%.o) $(COMMON_LIB)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # The interface description is compiled in: GetInterfaceDescription answers with it.
-$(B)/helper/io.supportgrant.varlink.h: helper/io.supportgrant.varlink
+$(B)/helper/daemon/io.supportgrant.varlink.h: helper/daemon/io.supportgrant.varlink
 	@mkdir -p $(@D)
 	$(Q)sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $< > $@
-$(B)/helper/daemon-methods.o: $(B)/helper/io.supportgrant.varlink.h
-$(B)/helper/daemon-methods.o: ALL_CFLAGS += -I$(B)/helper
+$(B)/helper/daemon/methods.o: $(B)/helper/daemon/io.supportgrant.varlink.h
+$(B)/helper/daemon/methods.o: ALL_CFLAGS += -I$(B)/helper/daemon
 
 $(DAEMON): $(HELPER_DAEMON_SRC:%.c=$(B)/%.o) $(COMMON_LIB)
 	$(call say,LD,$@)
@@ -199,7 +199,7 @@ bench: deps
 
 INSTALL ?= install
 
-MAN_PAGES := pam_module/pam_supportgrant.8 helper/supportgrant.1 helper/supportgrantd.8 \
+MAN_PAGES := pam_module/pam_supportgrant.8 helper/cli/supportgrant.1 helper/daemon/supportgrantd.8 \
              conf/supportgrant.conf.5
 
 install: $(TARGETS)
@@ -225,9 +225,9 @@ install: $(TARGETS)
 	$(INSTALL) -m 0644 packaging/bash-completion/supportgrant $(DESTDIR)$(BASHCOMPDIR)/supportgrant
 	$(INSTALL) -m 0644 packaging/sshd/supportgrant.conf \
 		$(DESTDIR)$(DOCDIR)/examples/sshd_config.d-supportgrant.conf
-	$(INSTALL) -m 0644 helper/supportgrant.1 $(DESTDIR)$(MANDIR)/man1/
+	$(INSTALL) -m 0644 helper/cli/supportgrant.1 $(DESTDIR)$(MANDIR)/man1/
 	$(INSTALL) -m 0644 conf/supportgrant.conf.5 $(DESTDIR)$(MANDIR)/man5/
-	$(INSTALL) -m 0644 pam_module/pam_supportgrant.8 helper/supportgrantd.8 $(DESTDIR)$(MANDIR)/man8/
+	$(INSTALL) -m 0644 pam_module/pam_supportgrant.8 helper/daemon/supportgrantd.8 $(DESTDIR)$(MANDIR)/man8/
 	@[ -n "$(DESTDIR)" ] || printf '%s\n' "install: done; nothing is enabled yet. Next, as root:" \
 		"  systemctl daemon-reload" \
 		"  systemd-tmpfiles --create supportgrant.conf" \
@@ -354,7 +354,7 @@ FUZZ_SECONDS  ?= 60
 FUZZ_B        := build-fuzz
 FUZZ_ENGINE   ?= driver
 FUZZ_BIN      := $(FUZZ_TARGETS:%=$(B)/tests/fuzz/%)
-FUZZ_DAEMON_OBJ := $(filter-out $(B)/helper/daemon.o,$(HELPER_DAEMON_SRC:%.c=$(B)/%.o))
+FUZZ_DAEMON_OBJ := $(filter-out $(B)/helper/daemon/supportgrantd.o,$(HELPER_DAEMON_SRC:%.c=$(B)/%.o))
 
 ifeq ($(FUZZ_ENGINE),libfuzzer)
 FUZZ_LINK := -fsanitize=fuzzer
@@ -364,8 +364,8 @@ FUZZ_LINK :=
 FUZZ_MAIN := $(B)/tests/fuzz/driver.o
 endif
 
-$(B)/tests/fuzz/fuzz_request.o: $(B)/helper/io.supportgrant.varlink.h
-$(B)/tests/fuzz/fuzz_request.o: ALL_CFLAGS += -Ihelper
+$(B)/tests/fuzz/fuzz_request.o: $(B)/helper/daemon/io.supportgrant.varlink.h
+$(B)/tests/fuzz/fuzz_request.o: ALL_CFLAGS += -Ihelper/daemon
 $(B)/tests/fuzz/fuzz_request: $(B)/tests/fuzz/fuzz_request.o $(FUZZ_DAEMON_OBJ) $(FUZZ_MAIN) \
 		$(COMMON_LIB)
 	$(call say,LD,$@)

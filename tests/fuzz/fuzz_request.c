@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The daemon's request handling, in process: the same steps as process_input() in
- * helper/daemon-conn.c (sg_varlink_parse, then method_dispatch, then the pages of a stream)
+ * helper/daemon/server.c (sg_varlink_parse, then method_dispatch, then the pages of a stream)
  * on a real struct conn whose socket is one end of a socketpair, against a real SQLite
  * database in a temporary directory. No change to the daemon was needed for this seam.
  *
@@ -14,7 +14,6 @@
  * by `supportgrant request --user daemon` (the corpus files named *activate*) redeem. */
 #include <assert.h>
 #include <ftw.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -23,20 +22,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
-
-bool arg_debug;
-
-void log_msg(int priority, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (!getenv("SG_FUZZ_VERBOSE"))
-                return;
-        va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        fputc('\n', stderr);
-}
 
 static struct daemon d = {.listen_fd = -EBADF};
 static char dir[] = "/tmp/sg-fuzz-request.XXXXXX";
@@ -69,6 +54,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         struct sg_error err = {};
         char path[PATH_MAX];
         int r;
+
+        /* Quiet unless asked: a run logs every refused request. */
+        log_set_max_priority(getenv("SG_FUZZ_VERBOSE") ? LOG_DEBUG : -1);
 
         assert(mkdtemp(dir));
         atexit(cleanup_dir);

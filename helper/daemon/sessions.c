@@ -604,8 +604,7 @@ int sessions_sweep(struct daemon *d, const char *why)
                 log_error("cannot read open sessions: %s", sg_store_errmsg(s));
                 return r;
         }
-        if (arg_debug)
-                log_debug("sweep (%s): %zu open sessions", why, sl.n);
+        log_debug("sweep (%s): %zu open sessions", why, sl.n);
         for (size_t i = 0; i < sl.n; i++) {
                 const struct sg_login *l = &sl.items[i];
                 struct sg_identity id;
@@ -626,9 +625,8 @@ int sessions_sweep(struct daemon *d, const char *why)
                                   strerror(-r));
                         continue;
                 }
-                if (arg_debug)
-                        log_debug("login %" PRId64 " of %s: %s", l->id, l->user,
-                                  r > 0 ? "still covered" : "no longer covered");
+                log_debug("login %" PRId64 " of %s: %s", l->id, l->user,
+                          r > 0 ? "still covered" : "no longer covered");
                 if (r == 0)
                         terminate(d, s, l, &id, why);
         }
@@ -714,8 +712,7 @@ int expiry_timer_update(struct daemon *d)
         r = sd_event_source_set_time(d->expiry_timer, (uint64_t)next * 1000000);
         if (r < 0)
                 return r;
-        if (arg_debug)
-                log_debug("next grant expiry at %lld", (long long)next);
+        log_debug("next grant expiry at %lld", (long long)next);
         return sd_event_source_set_enabled(d->expiry_timer, SD_EVENT_ONESHOT);
 }
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The methods of io.supportgrant (helper/io.supportgrant.varlink): parameter checks, the
+/* The methods of io.supportgrant (helper/daemon/io.supportgrant.varlink): parameter checks, the
  * authorization of every call, and the writes to the store with their journal events. */
 #include <inttypes.h>
 #include <pwd.h>
@@ -1422,8 +1422,7 @@ int method_dispatch(struct conn *c, json_object *request)
                 }
                 if (authorize(c, &who, methods[i].action) < 0)
                         return 0;
-                if (arg_debug)
-                        log_debug("%s calls %s", who.name, name);
+                log_debug("%s calls %s", who.name, name);
                 switch (methods[i].action) {
                 case SG_ACTION_PING:
                         return conn_reply(c, json_object_new_object(), false);

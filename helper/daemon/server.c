@@ -283,8 +283,7 @@ static int on_idle(sd_event_source *s, uint64_t usec, void *userdata)
 {
         struct conn *c = userdata;
 
-        if (arg_debug)
-                log_debug("closing idle connection of uid %u", (unsigned)c->cred.uid);
+        log_debug("closing idle connection of uid %u", (unsigned)c->cred.uid);
         conn_free(c);
         return 0;
 }
@@ -362,10 +361,9 @@ static bool evict_one(struct daemon *d)
         }
         if (!pick)
                 return false;
-        if (arg_debug)
-                log_debug("connection limit reached: dropping the longest idle connection of uid "
-                          "%u (%zu open)",
-                          (unsigned)pick->uid, pick->n);
+        log_debug("connection limit reached: dropping the longest idle connection of uid "
+                  "%u (%zu open)",
+                  (unsigned)pick->uid, pick->n);
         conn_free(pick->victim);
         return true;
 }
@@ -398,16 +396,14 @@ int conn_accept(struct daemon *d)
                 /* A uid at its limit is refused (closed at once) rather than pushing others
                  * out. */
                 if (cred.uid != 0 && conns_of_uid(d, cred.uid) >= DAEMON_MAX_CONNECTIONS_PER_UID) {
-                        if (arg_debug)
-                                log_debug("uid %u holds %d connections: refusing another",
-                                          (unsigned)cred.uid, DAEMON_MAX_CONNECTIONS_PER_UID);
+                        log_debug("uid %u holds %d connections: refusing another",
+                                  (unsigned)cred.uid, DAEMON_MAX_CONNECTIONS_PER_UID);
                         continue;
                 }
                 if (d->n_conns >= DAEMON_MAX_CONNECTIONS && !evict_one(d)) {
-                        if (arg_debug)
-                                log_debug("connection limit reached and every connection is new: "
-                                          "refusing uid %u",
-                                          (unsigned)cred.uid);
+                        log_debug("connection limit reached and every connection is new: "
+                                  "refusing uid %u",
+                                  (unsigned)cred.uid);
                         continue;
                 }
 

@@ -12,6 +12,7 @@
 
 #include "authz.h"
 #include "conf.h"
+#include "log.h"
 #include "staff.h"
 #include "store.h"
 #include "varlink.h"
@@ -120,7 +121,7 @@ struct caller {
         struct sg_identity id;
 };
 
-/* daemon-conn.c */
+/* server.c */
 int conn_accept(struct daemon *d);
 void conn_free(struct conn *c);
 int conn_reply(struct conn *c, json_object *params, bool continues);    /* takes params */
@@ -128,13 +129,13 @@ int conn_error(struct conn *c, const char *error, json_object *params); /* takes
 int conn_errorf(struct conn *c, const char *error, const char *key, json_object *value,
                 const char *fmt, ...) _printf_(5, 6);
 
-/* daemon-methods.c */
+/* methods.c */
 int method_dispatch(struct conn *c, json_object *request);
 int logins_stream_next(struct conn *c);
 int daemon_open_store(struct daemon *d, sg_store **ret);
 void daemon_keep_store(struct daemon *d, bool reopen);
 
-/* daemon-sessions.c */
+/* sessions.c */
 int sessions_sweep(struct daemon *d, const char *why);
 /* Remembers a session the gate is about to start with export (see struct export_session);
  * kept in the runtime directory too, so that a restarted daemon still ends it. */
@@ -143,12 +144,3 @@ void exports_load(struct daemon *d);
 int expiry_timer_update(struct daemon *d);
 int sessions_setup(struct daemon *d);
 int prune_now(struct daemon *d);
-
-/* daemon.c */
-void log_msg(int priority, const char *fmt, ...) _printf_(2, 3);
-#define log_error(...)   log_msg(3, __VA_ARGS__)
-#define log_warning(...) log_msg(4, __VA_ARGS__)
-#define log_notice(...)  log_msg(5, __VA_ARGS__)
-#define log_info(...)    log_msg(6, __VA_ARGS__)
-#define log_debug(...)   log_msg(7, __VA_ARGS__)
-extern bool arg_debug;

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -12,27 +11,9 @@
 
 #include "daemon.h"
 
-bool arg_debug;
 static bool arg_foreground;
 static const char *arg_socket;
 static const char *arg_conf = SG_CONF_PATH;
-
-void log_msg(int priority, const char *fmt, ...)
-{
-        va_list ap;
-
-        /* Under systemd stderr goes to the journal, which reads the <N> priority prefix. */
-        if (priority >= 7 && !arg_debug)
-                return;
-        if (getenv("JOURNAL_STREAM"))
-                fprintf(stderr, "<%d>", priority);
-        else
-                fputs("supportgrantd: ", stderr);
-        va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        fputc('\n', stderr);
-}
 
 /* ---- names stored as typed by earlier versions (SPEC §2 "names") ------------------------- */
 
@@ -306,7 +287,7 @@ static int parse_argv(int argc, char **argv)
                         arg_conf = optarg;
                         break;
                 case ARG_DEBUG:
-                        arg_debug = true;
+                        log_set_max_priority(LOG_DEBUG);
                         break;
                 case 'h':
                         help();
