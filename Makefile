@@ -87,7 +87,7 @@ endif
 PAM_TEST_SRC := $(sort $(wildcard tests/pam/test_*.c))
 PAM_TEST_BIN := $(PAM_TEST_SRC:%.c=$(B)/%)
 
-.PHONY: all check check-format check-man format unit deps install uninstall clean demo deb deb-deps bench \
+.PHONY: all check check-format check-includes check-man format unit deps install uninstall clean demo deb deb-deps bench \
         bench-build fuzz fuzz-build tests-build
 .DEFAULT_GOAL := all
 
@@ -166,9 +166,21 @@ check-format:
 format:
 	clang-format -i $(CHECK_SRC)
 
+# The daemon's files form layers, not a circle: an edge X -> Y for each #include "Y.h" in X.c
+# or X.h (X, Y files of helper/daemon), and tsort finds any loop.
+check-includes:
+	@mkdir -p $(B); cd helper/daemon && for f in *.c *.h; do \
+		for h in $$(sed -n 's/^#include "\([a-z_-]*\)\.h"$$/\1/p' $$f); do \
+			[ -e $$h.h ] && [ $$h != $${f%.*} ] && echo "$${f%.*} $$h"; \
+		done; echo "$${f%.*} $${f%.*}"; \
+	done | sort -u | tsort >/dev/null 2>$(CURDIR)/$(B)/check-includes.log || \
+		{ cat $(CURDIR)/$(B)/check-includes.log; echo "check-includes: helper/daemon has a circle of includes"; exit 1; }
+	@echo "check-includes: ok (helper/daemon: no circle of includes)"
+
 check: deps
 	$(MAKE) check-format
 	$(MAKE) check-man
+	$(MAKE) check-includes
 	$(MAKE) B=build-asan SANITIZE=1 tests-build
 	tests/run-tests.sh build-asan
 	$(MAKE) B=build tests-build

@@ -6,13 +6,18 @@
 #include <stdarg.h>
 #include <syslog.h>
 
+#include "authz.h"
 #include "code.h"
-#include "daemon.h"
+#include "log.h"
+#include "manager.h"
+#include "methods.h"
+#include "sessions.h"
 #include "journal.h"
 #include "json.h"
 #include "reason.h"
 #include "staff.h"
 #include "timeutil.h"
+#include "varlink.h"
 
 static const char idl[] =
 #include "io.supportgrant.varlink.h"
@@ -20,39 +25,37 @@ static const char idl[] =
 
 #define ERR(name) SG_VARLINK_INTERFACE "." name
 
+#define LOGINS_PAGE       256  /* rows per streamed reply */
+#define LOGINS_UNSTREAMED 1000 /* rows at most without "more" */
+
+/* A Logins call with "more": served page by page as the client reads. */
+struct logins_stream {
+        time_t since, until;
+        char user[SG_NAME_MAX];
+        bool has_user;
+        bool limited;
+        size_t remaining; /* rows still to send when limited */
+        time_t cursor_time;
+        int64_t cursor_id;
+};
+
+/* Who is asking, resolved once per request. */
+struct caller {
+        struct sg_caller authz;
+        char name[SG_NAME_MAX]; /* "uid 1234" when NSS does not know it */
+        struct sg_identity id;
+};
+
+static struct manager *conn_manager(struct conn *c)
+{
+        return c->server->userdata;
+}
+
 static void store_closep(sg_store **s)
 {
         sg_store_close(*s);
 }
 #define _cleanup_store_ _cleanup_(store_closep)
-
-int daemon_open_store(struct daemon *d, sg_store **ret)
-{
-        struct sg_error err = {};
-        int r;
-
-        r = sg_store_open(d->cfg.database, SG_STORE_CREATE, ret, &err);
-        if (r < 0)
-                log_error("cannot open the database: %s", err.msg);
-        return r;
-}
-
-/* Holds one idle connection to the database for as long as the daemon runs. Each PAM phase
- * opens the database for a moment; when it is the only connection, SQLite must first rebuild
- * the WAL index from the WAL file (about a third of a staff account check). With ours open the
- * index stays valid. It holds no transaction, so it blocks no one. reopen: after a reload, as
- * the database path may have changed. */
-void daemon_keep_store(struct daemon *d, bool reopen)
-{
-        struct sg_error err = {};
-
-        if (d->keeper && !reopen)
-                return;
-        sg_store_close(d->keeper);
-        d->keeper = NULL;
-        if (sg_store_open(d->cfg.database, 0, &d->keeper, &err) < 0)
-                log_debug("not holding the database open: %s", err.msg);
-}
 
 static int database_error(struct conn *c, sg_store *s, int r)
 {
@@ -158,12 +161,12 @@ static int get_name(struct conn *c, json_object *params, const char *key, const 
 
 /* Staff unknown (SPEC §2): what the database remembers decides; when it cannot, the account
  * stays unknown and the caller fails closed. */
-static void settle_staff(struct daemon *d, struct sg_identity *id)
+static void settle_staff(struct manager *d, struct sg_identity *id)
 {
         _cleanup_(store_closep) sg_store *s = NULL;
         int r;
 
-        r = daemon_open_store(d, &s);
+        r = manager_open_store(d, &s);
         if (r >= 0)
                 r = sg_staff_settle(s, &d->cfg, id);
         if (r < 0)
@@ -173,7 +176,7 @@ static void settle_staff(struct daemon *d, struct sg_identity *id)
 
 static int resolve_caller(struct conn *c, struct caller *ret)
 {
-        struct daemon *d = c->d;
+        struct manager *d = conn_manager(c);
         int r;
 
         memset(ret, 0, sizeof(*ret));
@@ -263,7 +266,7 @@ static int authorize(struct conn *c, const struct caller *who, enum sg_action a)
 static int check_target(struct conn *c, enum sg_grant_kind kind, const char *target,
                         char *canonical)
 {
-        struct daemon *d = c->d;
+        struct manager *d = conn_manager(c);
         struct sg_identity id;
         int r;
 
@@ -388,7 +391,7 @@ static int parse_kind(struct conn *c, const char *kind, enum sg_grant_kind *ret)
 static int method_grant(struct conn *c, json_object *params, const struct caller *who)
 {
         static const char *const allowed[] = {"kind", "target", "period", "export", "note", NULL};
-        struct daemon *d = c->d;
+        struct manager *d = conn_manager(c);
         _cleanup_store_ sg_store *s = NULL;
         const char *kind, *target, *period, *note;
         struct sg_grant g = {.via = SG_VIA_CLI};
@@ -426,7 +429,7 @@ static int method_grant(struct conn *c, json_object *params, const struct caller
                                    json_object_new_string("period"),
                                    "cannot compute the expiry: %s", strerror(-r));
 
-        r = daemon_open_store(d, &s);
+        r = manager_open_store(d, &s);
         if (r >= 0)
                 r = sg_store_grant_add(s, &g);
         if (r < 0)
@@ -478,7 +481,7 @@ static const char *canonical_filter(struct conn *c, bool department, const char 
 
         if (!name)
                 return NULL;
-        r = department ? sg_department_canonical(&c->d->cfg, name, buf)
+        r = department ? sg_department_canonical(&conn_manager(c)->cfg, name, buf)
                        : sg_user_canonical(name, buf, NULL);
         return r >= 0 ? buf : name;
 }
@@ -486,7 +489,7 @@ static const char *canonical_filter(struct conn *c, bool department, const char 
 static int method_revoke(struct conn *c, json_object *params, const struct caller *who)
 {
         static const char *const allowed[] = {"ids", "user", "department", "all", NULL};
-        struct daemon *d = c->d;
+        struct manager *d = conn_manager(c);
         _cleanup_store_ sg_store *s = NULL;
         _cleanup_(grant_list_free) struct grant_list l = {};
         json_object *ids = NULL, *arr, *out;
@@ -511,7 +514,7 @@ static int method_revoke(struct conn *c, json_object *params, const struct calle
                                "ids/user/department/all"),
                        0;
 
-        r = daemon_open_store(d, &s);
+        r = manager_open_store(d, &s);
         if (r < 0)
                 return database_error(c, s, r);
 
@@ -627,7 +630,7 @@ static int method_list(struct conn *c, json_object *params, const struct caller 
 
         if (check_params(c, params, allowed) < 0)
                 return 0;
-        r = daemon_open_store(c->d, &s);
+        r = manager_open_store(conn_manager(c), &s);
         if (r < 0)
                 return database_error(c, s, r);
         return reply_grants(c, s, grants_active_query, time(NULL), 0);
@@ -638,7 +641,7 @@ static int get_window(struct conn *c, json_object *params, time_t *since, time_t
 {
         time_t now = time(NULL);
 
-        if (sg_duration_sub(&c->d->cfg.retention, now, since) < 0)
+        if (sg_duration_sub(&conn_manager(c)->cfg.retention, now, since) < 0)
                 *since = 0;
         *until = SG_TIME_NEVER;
         if (get_time(c, params, "since", since) < 0 || get_time(c, params, "until", until) < 0)
@@ -655,7 +658,7 @@ static int method_history(struct conn *c, json_object *params, const struct call
 
         if (check_params(c, params, allowed) < 0 || get_window(c, params, &since, &until) < 0)
                 return 0;
-        r = daemon_open_store(c->d, &s);
+        r = manager_open_store(conn_manager(c), &s);
         if (r < 0)
                 return database_error(c, s, r);
         return reply_grants(c, s, sg_store_grants_between, since, until);
@@ -686,21 +689,21 @@ static int collect_login(const struct sg_login *l, void *userdata)
 }
 
 /* Sends the next page of a streamed Logins call; the last one without "continues". */
-int logins_stream_next(struct conn *c)
+static int logins_stream_next(struct conn *c, void *data)
 {
-        struct logins_stream *st = &c->stream;
+        struct logins_stream *st = data;
         _cleanup_store_ sg_store *s = NULL;
         struct page p = {};
         json_object *params;
-        size_t want = DAEMON_LOGINS_PAGE;
+        size_t want = LOGINS_PAGE;
         bool last;
         int r;
 
         if (st->limited && st->remaining < want)
                 want = st->remaining;
-        r = daemon_open_store(c->d, &s);
+        r = manager_open_store(conn_manager(c), &s);
         if (r < 0) {
-                c->has_stream = false;
+                conn_end_more(c);
                 return database_error(c, s, r);
         }
         params = json_object_new_object();
@@ -715,7 +718,7 @@ int logins_stream_next(struct conn *c)
                                  st->cursor_time, st->cursor_id, want, collect_login, &p);
         if (r < 0) {
                 json_object_put(params);
-                c->has_stream = false;
+                conn_end_more(c);
                 return database_error(c, s, r);
         }
         if (st->limited)
@@ -723,14 +726,15 @@ int logins_stream_next(struct conn *c)
         st->cursor_time = p.last_time;
         st->cursor_id = p.last_id;
         last = p.n < want || (st->limited && st->remaining == 0);
-        c->has_stream = !last;
+        if (last)
+                conn_end_more(c);
         return conn_reply(c, params, !last);
 }
 
 static int method_logins(struct conn *c, json_object *params, const struct caller *who, bool more)
 {
         static const char *const allowed[] = {"since", "until", "user", "limit", NULL};
-        struct logins_stream st = {};
+        struct logins_stream st = {}, *stream;
         char user_buf[SG_NAME_MAX];
         const char *user;
         json_object *v;
@@ -752,13 +756,12 @@ static int method_logins(struct conn *c, json_object *params, const struct calle
                 st.has_user = true;
                 memcpy(st.user, user, strlen(user) + 1);
         }
-        if (!more && (limit == 0 || limit > DAEMON_LOGINS_UNSTREAMED))
-                limit = DAEMON_LOGINS_UNSTREAMED;
+        if (!more && (limit == 0 || limit > LOGINS_UNSTREAMED))
+                limit = LOGINS_UNSTREAMED;
         st.remaining = (size_t)limit;
         st.limited = limit > 0;
         st.cursor_time = st.until;
         st.cursor_id = INT64_MAX;
-        c->stream = st;
         if (!more) {
                 /* One reply with up to the limit. */
                 _cleanup_store_ sg_store *s = NULL;
@@ -766,7 +769,7 @@ static int method_logins(struct conn *c, json_object *params, const struct calle
                 json_object *out;
                 int r;
 
-                r = daemon_open_store(c->d, &s);
+                r = manager_open_store(conn_manager(c), &s);
                 if (r < 0)
                         return database_error(c, s, r);
                 out = json_object_new_object();
@@ -785,8 +788,12 @@ static int method_logins(struct conn *c, json_object *params, const struct calle
                 }
                 return conn_reply(c, out, false);
         }
-        c->has_stream = true;
-        return logins_stream_next(c);
+        stream = malloc(sizeof(*stream));
+        if (!stream)
+                return -ENOMEM;
+        *stream = st;
+        conn_set_more(c, logins_stream_next, stream);
+        return logins_stream_next(c, stream);
 }
 
 /* ---- status ------------------------------------------------------------------------------ */
@@ -810,14 +817,14 @@ static int count_login(const struct sg_login *l, void *userdata)
 static int method_status(struct conn *c, json_object *params, const struct caller *who)
 {
         static const char *const allowed[] = {NULL};
-        struct daemon *d = c->d;
+        struct manager *d = conn_manager(c);
         _cleanup_store_ sg_store *s = NULL;
         json_object *out;
         int r;
 
         if (check_params(c, params, allowed) < 0)
                 return 0;
-        r = daemon_open_store(d, &s);
+        r = manager_open_store(d, &s);
         if (r < 0)
                 return database_error(c, s, r);
         out = json_object_new_object();
@@ -907,7 +914,7 @@ static int code_error(struct conn *c, const char *error, const char *k1, const c
 static int method_activate(struct conn *c, json_object *params, const struct caller *who)
 {
         static const char *const allowed[] = {"code", NULL};
-        struct daemon *d = c->d;
+        struct manager *d = conn_manager(c);
         _cleanup_store_ sg_store *s = NULL;
         struct sg_code code;
         enum sg_code_error why;
@@ -940,7 +947,7 @@ static int method_activate(struct conn *c, json_object *params, const struct cal
         }
         /* Codes may be made on another machine: allow its clock a few minutes of error, no
          * more. Every second allowed here lengthens the code's validity. */
-        if (code.created > now + DAEMON_CODE_CLOCK_SKEW)
+        if (code.created > now + MANAGER_CODE_CLOCK_SKEW)
                 return conn_errorf(c, ERR("CodeInvalid"), NULL, NULL,
                                    "this activation code is dated in the future (%s); check the "
                                    "clocks",
@@ -960,7 +967,7 @@ static int method_activate(struct conn *c, json_object *params, const struct cal
                                    "cannot compute the expiry: %s", strerror(-r));
         sg_code_id(&code, code_id);
 
-        r = daemon_open_store(d, &s);
+        r = manager_open_store(d, &s);
         if (r < 0)
                 return database_error(c, s, r);
         /* The grant and the used mark land together or not at all. */
@@ -1012,7 +1019,7 @@ static json_object *right_to_json(const char *user, int64_t uid, bool holds, con
 }
 
 /* What a user's right looks like from here: the same rules as sg_caller_may_activate(). */
-static json_object *describe_right(struct daemon *d, const char *user,
+static json_object *describe_right(struct manager *d, const char *user,
                                    const struct sg_right_entry *e)
 {
         struct sg_caller cl = {.uid_min = d->uid_min,
@@ -1046,7 +1053,7 @@ static json_object *describe_right(struct daemon *d, const char *user,
 }
 
 struct rights_collect {
-        struct daemon *d;
+        struct manager *d;
         json_object *arr;
         struct sg_right_entry *entries;
         size_t n, size;
@@ -1073,7 +1080,7 @@ static const struct sg_right_entry *find_entry(const struct rights_collect *rc, 
 static int method_rights(struct conn *c, json_object *params, const struct caller *who)
 {
         static const char *const allowed[] = {NULL};
-        struct daemon *d = c->d;
+        struct manager *d = conn_manager(c);
         _cleanup_store_ sg_store *s = NULL;
         struct rights_collect rc = {.d = d};
         json_object *out, *arr;
@@ -1083,7 +1090,7 @@ static int method_rights(struct conn *c, json_object *params, const struct calle
 
         if (check_params(c, params, allowed) < 0)
                 return 0;
-        r = daemon_open_store(d, &s);
+        r = manager_open_store(d, &s);
         if (r >= 0)
                 r = sg_store_rights_list(s, collect_right, &rc);
         if (r < 0) {
@@ -1137,7 +1144,7 @@ static int method_rights(struct conn *c, json_object *params, const struct calle
 static int method_set_right(struct conn *c, json_object *params, const struct caller *who)
 {
         static const char *const allowed[] = {"user", "holds", NULL};
-        struct daemon *d = c->d;
+        struct manager *d = conn_manager(c);
         _cleanup_store_ sg_store *s = NULL;
         struct sg_identity id;
         struct sg_right_entry e = {};
@@ -1176,7 +1183,7 @@ static int method_set_right(struct conn *c, json_object *params, const struct ca
                                    "activate support access",
                                    user);
 
-        r = daemon_open_store(d, &s);
+        r = manager_open_store(d, &s);
         if (r >= 0)
                 r = sg_store_right_set(s, user, holds ? SG_RIGHT_GRANTED : SG_RIGHT_REVOKED,
                                        time(NULL), who->name);
@@ -1311,7 +1318,7 @@ static int method_export_refused(struct conn *c, json_object *params, const stru
 static int method_export_started(struct conn *c, json_object *params, const struct caller *who)
 {
         static const char *const allowed[] = {NULL};
-        struct daemon *d = c->d;
+        struct manager *d = conn_manager(c);
         _cleanup_store_ sg_store *s = NULL;
         const char *deps[SG_MAX_DEPARTMENTS];
         struct sg_coverage cov = {};
@@ -1324,7 +1331,7 @@ static int method_export_started(struct conn *c, json_object *params, const stru
                 return 0;
         export = who->authz.is_staff && who->id.staff == SG_STAFF_YES && c->cred.pid > 1;
         if (export) {
-                r = daemon_open_store(d, &s);
+                r = manager_open_store(d, &s);
                 if (r < 0)
                         return database_error(c, s, r);
                 sg_identity_departments(&who->id, deps, &n);
@@ -1369,7 +1376,7 @@ static const struct {
         {"ExportStarted", SG_ACTION_EXPORT_STARTED, false},
 };
 
-int method_dispatch(struct conn *c, json_object *request)
+int methods_dispatch(struct conn *c, json_object *request, void *userdata)
 {
         json_object *m = NULL, *params = NULL, *more = NULL, *oneway = NULL;
         _cleanup_(json_object_putp) json_object *empty = NULL;
@@ -1414,7 +1421,7 @@ int method_dispatch(struct conn *c, json_object *request)
                 resolve_caller(c, &who);
                 if (methods[i].needs_right && who.authz.known && who.authz.uid != 0 &&
                     !who.authz.is_staff) {
-                        r = daemon_open_store(c->d, &s);
+                        r = manager_open_store(conn_manager(c), &s);
                         if (r < 0)
                                 return database_error(c, s, r);
                         if (caller_load_right(c, s, &who) < 0)

@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Client connections: non-blocking I/O, NUL-framed varlink messages, and the bounds that keep
- * one client from starving the others (request size, connections in all and per uid, idle
- * time, output backlog). */
+/* The varlink server (server.h): the listening socket, client connections, framing and
+ * bounds (request size, connections in all and per uid, idle time, output backlog). */
+#include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <systemd/sd-daemon.h>
 
-#include "daemon.h"
+#include "log.h"
+#include "server.h"
+#include "varlink.h"
 
 static uint64_t now_usec(void)
 {
@@ -18,18 +24,19 @@ static uint64_t now_usec(void)
 
 void conn_free(struct conn *c)
 {
-        struct daemon *d;
+        struct server *s;
 
         if (!c)
                 return;
-        d = c->d;
+        s = c->server;
         if (c->prev)
                 c->prev->next = c->next;
-        else if (d->conns == c)
-                d->conns = c->next;
+        else if (s->conns == c)
+                s->conns = c->next;
         if (c->next)
                 c->next->prev = c->prev;
-        d->n_conns--;
+        s->n_conns--;
+        free(c->more_data);
         sd_event_source_disable_unref(c->io);
         sd_event_source_disable_unref(c->timer);
         if (c->fd >= 0)
@@ -42,7 +49,7 @@ void conn_free(struct conn *c)
 /* Any progress (a request read, a reply written) pushes the idle deadline out. */
 static void conn_touch(struct conn *c)
 {
-        (void)sd_event_source_set_time(c->timer, now_usec() + DAEMON_IDLE_TIMEOUT_USEC);
+        (void)sd_event_source_set_time(c->timer, now_usec() + SERVER_IDLE_TIMEOUT_USEC);
         (void)sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
 }
 
@@ -51,7 +58,7 @@ static void conn_update_events(struct conn *c)
         uint32_t ev = 0;
 
         /* Backpressure: a client that does not read its replies gets no new ones. */
-        if (c->out_len == 0 && !c->has_stream)
+        if (c->out_len == 0 && !c->more)
                 ev |= EPOLLIN;
         if (c->out_len > 0)
                 ev |= EPOLLOUT;
@@ -120,6 +127,18 @@ int conn_error(struct conn *c, const char *error, json_object *params)
         return send_message(c, msg);
 }
 
+void conn_set_more(struct conn *c, conn_more_fn more, void *data)
+{
+        free(c->more_data);
+        c->more = more;
+        c->more_data = data;
+}
+
+void conn_end_more(struct conn *c)
+{
+        conn_set_more(c, NULL, NULL);
+}
+
 int conn_errorf(struct conn *c, const char *error, const char *key, json_object *value,
                 const char *fmt, ...)
 {
@@ -150,7 +169,7 @@ static int process_input(struct conn *c)
         size_t off = 0;
         int r = 0;
 
-        while (off < c->in_len && c->out_len == 0 && !c->has_stream && !c->dead) {
+        while (off < c->in_len && c->out_len == 0 && !c->more && !c->dead) {
                 _cleanup_(json_object_putp) json_object *req = NULL;
                 char *nul = memchr(c->in + off, 0, c->in_len - off);
                 size_t len;
@@ -168,7 +187,7 @@ static int process_input(struct conn *c)
                         c->dead = true;
                         break;
                 }
-                r = method_dispatch(c, req);
+                r = c->server->dispatch(c, req, c->server->userdata);
                 if (r < 0) {
                         c->dead = true;
                         break;
@@ -250,9 +269,9 @@ static int conn_write(struct conn *c)
                 c->out_len -= (size_t)n;
                 conn_touch(c);
         }
-        /* Everything sent: the next page of a stream, or the next pipelined request. */
-        if (c->has_stream)
-                return logins_stream_next(c);
+        /* Everything sent: the next part of a reply, or the next pipelined request. */
+        if (c->more)
+                return c->more(c, c->more_data);
         return process_input(c);
 }
 
@@ -289,11 +308,11 @@ static int on_idle(sd_event_source *s, uint64_t usec, void *userdata)
 }
 
 /* How many connections a peer uid holds now. */
-static size_t conns_of_uid(struct daemon *d, uid_t uid)
+static size_t conns_of_uid(struct server *s, uid_t uid)
 {
         size_t n = 0;
 
-        for (struct conn *c = d->conns; c; c = c->next)
+        for (struct conn *c = s->conns; c; c = c->next)
                 if (c->cred.uid == uid)
                         n++;
         return n;
@@ -308,7 +327,7 @@ static bool conn_evictable(struct conn *c, uint64_t now)
 
         if (c->had_turn)
                 return true;
-        if (now - c->accepted_at < DAEMON_EVICT_GRACE_USEC)
+        if (now - c->accepted_at < SERVER_EVICT_GRACE_USEC)
                 return false;
         return recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) <= 0;
 }
@@ -317,19 +336,19 @@ static bool conn_evictable(struct conn *c, uint64_t now)
  * holds the most connections, root's only if no one else's may go. So a flood from one
  * account costs that account its connections, not the admin who wants to revoke access now.
  * Returns false if no connection may go. */
-static bool evict_one(struct daemon *d)
+static bool evict_one(struct server *s)
 {
         struct uid_load {
                 uid_t uid;
                 size_t n;
                 struct conn *victim;
                 uint64_t victim_t;
-        } load[DAEMON_MAX_CONNECTIONS];
+        } load[SERVER_MAX_CONNECTIONS];
         size_t n_load = 0;
         struct uid_load *pick = NULL;
         uint64_t now = now_usec();
 
-        for (struct conn *c = d->conns; c; c = c->next) {
+        for (struct conn *c = s->conns; c; c = c->next) {
                 struct uid_load *l = NULL;
                 uint64_t t = 0;
 
@@ -368,24 +387,24 @@ static bool evict_one(struct daemon *d)
         return true;
 }
 
-/* Takes at most DAEMON_ACCEPT_BATCH connections per call, so that a connect flood cannot keep
+/* Takes at most SERVER_ACCEPT_BATCH connections per call, so that a connect flood cannot keep
  * the event loop from serving the connections it has; the rest wait in the backlog for the
  * next turn (the listening socket stays readable). */
-int conn_accept(struct daemon *d)
+static int conn_accept(struct server *s)
 {
-        for (unsigned i = 0; i < DAEMON_ACCEPT_BATCH; i++) {
+        for (unsigned i = 0; i < SERVER_ACCEPT_BATCH; i++) {
                 _cleanup_close_ int fd = -EBADF;
                 socklen_t len = sizeof(struct ucred);
                 struct ucred cred;
                 struct conn *c;
                 int r;
 
-                fd = accept4(d->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
                 if (fd < 0) {
                         if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
                                 return 0;
                         if (errno == EMFILE || errno == ENFILE) {
-                                (void)evict_one(d);
+                                (void)evict_one(s);
                                 return 0;
                         }
                         return -errno;
@@ -395,12 +414,12 @@ int conn_accept(struct daemon *d)
 
                 /* A uid at its limit is refused (closed at once) rather than pushing others
                  * out. */
-                if (cred.uid != 0 && conns_of_uid(d, cred.uid) >= DAEMON_MAX_CONNECTIONS_PER_UID) {
+                if (cred.uid != 0 && conns_of_uid(s, cred.uid) >= SERVER_MAX_CONNECTIONS_PER_UID) {
                         log_debug("uid %u holds %d connections: refusing another",
-                                  (unsigned)cred.uid, DAEMON_MAX_CONNECTIONS_PER_UID);
+                                  (unsigned)cred.uid, SERVER_MAX_CONNECTIONS_PER_UID);
                         continue;
                 }
-                if (d->n_conns >= DAEMON_MAX_CONNECTIONS && !evict_one(d)) {
+                if (s->n_conns >= SERVER_MAX_CONNECTIONS && !evict_one(s)) {
                         log_debug("connection limit reached and every connection is new: "
                                   "refusing uid %u",
                                   (unsigned)cred.uid);
@@ -410,20 +429,20 @@ int conn_accept(struct daemon *d)
                 c = calloc(1, sizeof(*c));
                 if (!c)
                         return -ENOMEM;
-                c->d = d;
+                c->server = s;
                 c->cred = cred;
                 c->accepted_at = now_usec();
                 c->fd = TAKE_FD(fd);
-                c->next = d->conns;
-                if (d->conns)
-                        d->conns->prev = c;
-                d->conns = c;
-                d->n_conns++;
+                c->next = s->conns;
+                if (s->conns)
+                        s->conns->prev = c;
+                s->conns = c;
+                s->n_conns++;
 
-                r = sd_event_add_io(d->event, &c->io, c->fd, EPOLLIN, on_io, c);
+                r = sd_event_add_io(s->event, &c->io, c->fd, EPOLLIN, on_io, c);
                 if (r >= 0)
-                        r = sd_event_add_time(d->event, &c->timer, CLOCK_MONOTONIC,
-                                              c->accepted_at + DAEMON_IDLE_TIMEOUT_USEC, 0, on_idle,
+                        r = sd_event_add_time(s->event, &c->timer, CLOCK_MONOTONIC,
+                                              c->accepted_at + SERVER_IDLE_TIMEOUT_USEC, 0, on_idle,
                                               c);
                 if (r < 0) {
                         conn_free(c);
@@ -431,4 +450,128 @@ int conn_accept(struct daemon *d)
                 }
         }
         return 0;
+}
+
+static int on_listen(sd_event_source *source, int fd, uint32_t revents, void *userdata)
+{
+        int r = conn_accept(userdata);
+
+        if (r < 0)
+                log_error_errno(r, "accept failed: %m");
+        return 0;
+}
+
+void server_init(struct server *s, sd_event *event, server_dispatch_fn dispatch, void *userdata)
+{
+        *s = (struct server){
+                .event = event,
+                .listen_fd = -EBADF,
+                .dispatch = dispatch,
+                .userdata = userdata,
+        };
+}
+
+int mkdir_parent(const char *path, mode_t mode)
+{
+        char dir[PATH_MAX];
+        char *slash;
+
+        (void)snprintf(dir, sizeof(dir), "%s", path);
+        slash = strrchr(dir, '/');
+        if (!slash || slash == dir)
+                return 0;
+        *slash = 0;
+        if (mkdir(dir, mode) < 0)
+                return errno == EEXIST ? 0 : -errno;
+        /* The daemon's umask (0077) took bits off: the mode is the one asked for. */
+        if (chmod(dir, mode) < 0)
+                return -errno;
+        return 0;
+}
+
+/* Binding the path ourselves: tests, running without systemd. */
+static int bind_socket(struct server *s, const char *path)
+{
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        struct stat st;
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        if (strlen(path) >= sizeof(sa.sun_path) || strlen(path) >= sizeof(s->path))
+                return log_error_errno(ENAMETOOLONG, "cannot listen on %s: %m", path);
+        memcpy(sa.sun_path, path, strlen(path) + 1);
+        /* A stale socket from an earlier run may go; anything else at that path stays. */
+        if (lstat(path, &st) >= 0) {
+                if (!S_ISSOCK(st.st_mode))
+                        return log_error_errno(EEXIST, "%s exists and is not a socket", path);
+                (void)unlink(path);
+        }
+        /* Without systemd (RuntimeDirectory=) nobody made its directory: make it, as the
+         * unit would (0755 root: everyone may reach the socket). */
+        r = mkdir_parent(path, 0755);
+        if (r < 0)
+                return log_error_errno(r, "cannot create the directory of %s: %m", path);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+            /* Everyone may connect: every request is authorized by its peer credentials. */
+            chmod(path, 0666) < 0 || listen(fd, SOMAXCONN) < 0)
+                return log_error_errno(errno, "cannot listen on %s: %m", path);
+        s->listen_fd = TAKE_FD(fd);
+        s->own_socket = true;
+        memcpy(s->path, path, strlen(path) + 1);
+        return 0;
+}
+
+static int adopt_activated(struct server *s, enum server_listen_mode mode)
+{
+        int n, r;
+
+        n = sd_listen_fds(1);
+        if (n < 0)
+                return log_error_errno(n, "cannot take the socket from systemd: %m");
+        if (n > 1)
+                return log_error_errno(EINVAL, "expected one socket from systemd, got %d", n);
+        if (n == 0) {
+                if (mode == SERVER_ACTIVATED_OR_BIND)
+                        return 0;
+                return log_error_errno(EINVAL, "not started by systemd socket activation; use "
+                                               "--socket PATH --foreground to run by hand");
+        }
+        if (sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_STREAM, 1, NULL, 0) <= 0)
+                return log_error_errno(EINVAL, "the socket from systemd is not a listening Unix "
+                                               "stream socket");
+        s->listen_fd = SD_LISTEN_FDS_START;
+        r = fcntl(s->listen_fd, F_GETFL);
+        if (r < 0 || fcntl(s->listen_fd, F_SETFL, r | O_NONBLOCK) < 0)
+                return log_error_errno(errno,
+                                       "cannot make the socket from systemd non-blocking: %m");
+        return 1;
+}
+
+int server_listen(struct server *s, const char *path, enum server_listen_mode mode)
+{
+        int r = 0;
+
+        if (mode != SERVER_BIND)
+                r = adopt_activated(s, mode);
+        if (r == 0)
+                r = bind_socket(s, path);
+        if (r < 0)
+                return r;
+        r = sd_event_add_io(s->event, &s->listen_source, s->listen_fd, EPOLLIN, on_listen, s);
+        if (r < 0)
+                return log_error_errno(r, "cannot watch the socket: %m");
+        return 0;
+}
+
+void server_done(struct server *s)
+{
+        while (s->conns)
+                conn_free(s->conns);
+        s->listen_source = sd_event_source_disable_unref(s->listen_source);
+        if (s->own_socket)
+                (void)unlink(s->path);
+        if (s->listen_fd >= 0)
+                (void)close(s->listen_fd);
+        s->listen_fd = -EBADF;
 }

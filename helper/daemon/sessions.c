@@ -10,7 +10,8 @@
 #include <time.h>
 
 #include "cgroup.h"
-#include "daemon.h"
+#include "log.h"
+#include "sessions.h"
 #include "journal.h"
 #include "proc.h"
 #include "staff.h"
@@ -30,7 +31,7 @@ static int collect_session(const struct sg_login *l, void *userdata)
 {
         struct session_list *sl = userdata;
 
-        if (sl->n >= DAEMON_MAX_SESSIONS)
+        if (sl->n >= SESSIONS_MAX_SESSIONS)
                 return 0;
         if (GROW(sl->items, sl->size, sl->n, 16) < 0)
                 return -ENOMEM;
@@ -71,19 +72,19 @@ static bool uid_in(const uid_t *uids, size_t n, uid_t uid)
         return false;
 }
 
-static bool kill_pending(const struct daemon *d, uid_t uid)
+static bool kill_pending(const struct manager *d, uid_t uid)
 {
         return uid_in(d->kill_uids, d->n_kill_uids, uid);
 }
 
 /* uid 0: only arms the timer (for the sessions started with export). */
-static void kill_later(struct daemon *d, uid_t uid)
+static void kill_later(struct manager *d, uid_t uid)
 {
         if (uid != 0 && kill_pending(d, uid))
                 return;
         if (uid != 0 && d->n_kill_uids < ELEMENTSOF(d->kill_uids))
                 d->kill_uids[d->n_kill_uids++] = uid;
-        (void)sd_event_source_set_time_relative(d->kill_timer, DAEMON_KILL_GRACE_USEC);
+        (void)sd_event_source_set_time_relative(d->kill_timer, SESSIONS_KILL_GRACE_USEC);
         (void)sd_event_source_set_enabled(d->kill_timer, SD_EVENT_ONESHOT);
 }
 
@@ -128,7 +129,8 @@ static int signal_account(const char *user, uid_t uid, int sig)
 }
 
 /* Whether a staff account is covered right now; < 0 when that cannot be told. */
-static int user_covered(struct daemon *d, sg_store *s, const char *user, struct sg_identity *ret_id)
+static int user_covered(struct manager *d, sg_store *s, const char *user,
+                        struct sg_identity *ret_id)
 {
         const char *deps[SG_MAX_DEPARTMENTS];
         struct sg_coverage cov;
@@ -202,7 +204,7 @@ static void kill_user_slices(const char *user, uid_t uid)
         }
 }
 
-static void terminate(struct daemon *d, sg_store *s, const struct sg_login *l,
+static void terminate(struct manager *d, sg_store *s, const struct sg_login *l,
                       const struct sg_identity *id, const char *why)
 {
         struct sg_event_fields f = {.export = -1};
@@ -249,7 +251,7 @@ static void terminate(struct daemon *d, sg_store *s, const struct sg_login *l,
  * (setsid, nohup, a double fork) in a session that was then closed normally, or started later
  * by root. Returns how many there were; with none (only zombies: the quick sweep saw them),
  * nothing is done or journaled. */
-static int terminate_strays(struct daemon *d, const struct sg_identity *id, const char *why)
+static int terminate_strays(struct manager *d, const struct sg_identity *id, const char *why)
 {
         struct sg_event_fields f = {.export = -1};
         char msg[SG_NAME_MAX + 256];
@@ -278,7 +280,7 @@ static int terminate_strays(struct daemon *d, const struct sg_identity *id, cons
 
 /* The account a process uid is: the one with that uid, or for a uid that has none, the one
  * whose subordinate range in /etc/subuid holds it. */
-static int account_of_uid(struct daemon *d, uid_t uid, struct sg_identity *ret)
+static int account_of_uid(struct manager *d, uid_t uid, struct sg_identity *ret)
 {
         char owner[SG_NAME_MAX], *end;
         unsigned long u;
@@ -297,14 +299,14 @@ static int account_of_uid(struct daemon *d, uid_t uid, struct sg_identity *ret)
         return sg_identity_lookup(&d->cfg, owner, ret);
 }
 
-static bool quiet(const struct daemon *d, uid_t uid)
+static bool quiet(const struct manager *d, uid_t uid)
 {
         return uid_in(d->quiet_uids, d->n_quiet_uids, uid);
 }
 
-static void remember_quiet(struct daemon *d, uid_t uid)
+static void remember_quiet(struct manager *d, uid_t uid)
 {
-        if (d->n_quiet_uids >= DAEMON_MAX_QUIET_UIDS ||
+        if (d->n_quiet_uids >= SESSIONS_MAX_QUIET_UIDS ||
             GROW(d->quiet_uids, d->quiet_uids_size, d->n_quiet_uids, 64) < 0)
                 return; /* looked up again next time */
         d->quiet_uids[d->n_quiet_uids++] = uid;
@@ -313,7 +315,7 @@ static void remember_quiet(struct daemon *d, uid_t uid)
 /* Every staff account with processes on this host must be covered, open login row or not:
  * every second (started by root with runuser or setpriv, by a cron job, or left behind), and
  * at every full sweep. s NULL: opened when a uid needs the database. */
-static void sweep_strays(struct daemon *d, sg_store *s, const char *why, bool quick)
+static void sweep_strays(struct manager *d, sg_store *s, const char *why, bool quick)
 {
         _cleanup_(store_closep) sg_store *own = NULL;
         _cleanup_free_ uid_t *uids = NULL;
@@ -344,7 +346,7 @@ static void sweep_strays(struct daemon *d, sg_store *s, const char *why, bool qu
                 if (kill_pending(d, id.uid))
                         continue;
                 if (!s) {
-                        if (daemon_open_store(d, &own) < 0)
+                        if (manager_open_store(d, &own) < 0)
                                 return;
                         s = own;
                 }
@@ -374,7 +376,7 @@ static void sweep_strays(struct daemon *d, sg_store *s, const char *why, bool qu
 
 /* The file beside the socket that keeps the list across a restart of the daemon (the runtime
  * directory: gone at reboot, as the sessions are). */
-static void exports_path(const struct daemon *d, char *buf, size_t size)
+static void exports_path(const struct manager *d, char *buf, size_t size)
 {
         const char *slash = strrchr(d->cfg.socket, '/');
         int len = slash ? (int)(slash - d->cfg.socket) : 1;
@@ -382,7 +384,7 @@ static void exports_path(const struct daemon *d, char *buf, size_t size)
         (void)snprintf(buf, size, "%.*s/exports", len, slash ? d->cfg.socket : ".");
 }
 
-static void exports_save(const struct daemon *d)
+static void exports_save(const struct manager *d)
 {
         char path[PATH_MAX], tmp[PATH_MAX + 8];
         _cleanup_fclose_ FILE *f = NULL;
@@ -416,7 +418,7 @@ static bool export_alive(const struct export_session *e)
 
 /* Drops the sessions whose process is gone, and with drop_ending those being ended. (One
  * being ended stays until its SIGKILL: its leader may be gone while what it started is not.) */
-static void exports_prune(struct daemon *d, bool drop_ending)
+static void exports_prune(struct manager *d, bool drop_ending)
 {
         size_t k = 0;
 
@@ -429,7 +431,7 @@ static void exports_prune(struct daemon *d, bool drop_ending)
         }
 }
 
-static size_t exports_of(const struct daemon *d, uid_t uid)
+static size_t exports_of(const struct manager *d, uid_t uid)
 {
         size_t n = 0;
 
@@ -438,7 +440,7 @@ static size_t exports_of(const struct daemon *d, uid_t uid)
         return n;
 }
 
-int exports_add(struct daemon *d, pid_t pid, uid_t uid, const char *user)
+int exports_add(struct manager *d, pid_t pid, uid_t uid, const char *user)
 {
         struct export_session e = {.pid = pid, .uid = uid};
         int r;
@@ -455,10 +457,10 @@ int exports_add(struct daemon *d, pid_t pid, uid_t uid, const char *user)
         for (size_t i = 0; i < d->n_exports; i++)
                 if (d->exports[i].pid == pid && d->exports[i].start == e.start)
                         return 0; /* asked again: known already */
-        if (d->n_exports >= DAEMON_MAX_EXPORTS || exports_of(d, uid) >= DAEMON_MAX_EXPORTS_UID)
+        if (d->n_exports >= SESSIONS_MAX_EXPORTS || exports_of(d, uid) >= SESSIONS_MAX_EXPORTS_UID)
                 exports_prune(d, false);
         /* Bounded, and per staff member, so that one cannot crowd out the others' exports. */
-        if (d->n_exports >= DAEMON_MAX_EXPORTS || exports_of(d, uid) >= DAEMON_MAX_EXPORTS_UID)
+        if (d->n_exports >= SESSIONS_MAX_EXPORTS || exports_of(d, uid) >= SESSIONS_MAX_EXPORTS_UID)
                 return -EUSERS;
         if (GROW(d->exports, d->exports_size, d->n_exports, 16) < 0)
                 return -ENOMEM;
@@ -468,7 +470,7 @@ int exports_add(struct daemon *d, pid_t pid, uid_t uid, const char *user)
         return 0;
 }
 
-void exports_load(struct daemon *d)
+void exports_load(struct manager *d)
 {
         char path[PATH_MAX], line[256];
         _cleanup_fclose_ FILE *f = NULL;
@@ -477,7 +479,7 @@ void exports_load(struct daemon *d)
         f = fopen(path, "re");
         if (!f)
                 return;
-        while (fgets(line, sizeof(line), f) && d->n_exports < DAEMON_MAX_EXPORTS) {
+        while (fgets(line, sizeof(line), f) && d->n_exports < SESSIONS_MAX_EXPORTS) {
                 struct export_session e = {};
                 unsigned long long start;
                 unsigned uid;
@@ -510,7 +512,7 @@ static void export_signal(const struct export_session *e, int sig)
 
 /* The export right of a staff member whose access goes on has ended: the sessions started
  * with it end (SIGHUP, SIGTERM, then SIGKILL at the kill timer); the others stay. */
-static void end_export(struct daemon *d, struct export_session *e, const char *why)
+static void end_export(struct manager *d, struct export_session *e, const char *why)
 {
         struct sg_event_fields f = {.export = 0, .user = e->user, .service = "sshd"};
         char msg[SG_NAME_MAX + 256];
@@ -531,7 +533,7 @@ static void end_export(struct daemon *d, struct export_session *e, const char *w
         log_notice("%s", msg);
 }
 
-static void sweep_exports(struct daemon *d, sg_store *s, const char *why)
+static void sweep_exports(struct manager *d, sg_store *s, const char *why)
 {
         exports_prune(d, false);
         for (size_t i = 0; i < d->n_exports; i++) {
@@ -563,7 +565,7 @@ static void sweep_exports(struct daemon *d, sg_store *s, const char *why)
 }
 
 /* The gid the staff group has now, for when it stops resolving (SPEC §2 "staff unknown"). */
-static void remember_staff_gid(struct daemon *d, sg_store *s)
+static void remember_staff_gid(struct manager *d, sg_store *s)
 {
         gid_t gid;
         int r;
@@ -586,16 +588,16 @@ static void remember_staff_gid(struct daemon *d, sg_store *s)
                 log_info("group %s has gid %u", d->cfg.staff_group, (unsigned)gid);
 }
 
-int sessions_sweep(struct daemon *d, const char *why)
+int sessions_sweep(struct manager *d, const char *why)
 {
-        daemon_keep_store(d, false); /* a database that was not there at start may be now */
+        manager_keep_store(d, false); /* a database that was not there at start may be now */
         _cleanup_(store_closep) sg_store *s = NULL;
         _cleanup_(session_list_free) struct session_list sl = {};
         int r;
 
         /* Grants, accounts or groups may have changed: every uid is judged again. */
         d->n_quiet_uids = 0;
-        r = daemon_open_store(d, &s);
+        r = manager_open_store(d, &s);
         if (r < 0)
                 return r;
         remember_staff_gid(d, s);
@@ -639,7 +641,7 @@ int sessions_sweep(struct daemon *d, const char *why)
 
 static int on_kill_timer(sd_event_source *es, uint64_t usec, void *userdata)
 {
-        struct daemon *d = userdata;
+        struct manager *d = userdata;
         _cleanup_(store_closep) sg_store *s = NULL;
         size_t n = d->n_kill_uids;
 
@@ -648,7 +650,7 @@ static int on_kill_timer(sd_event_source *es, uint64_t usec, void *userdata)
                 if (d->exports[i].ending)
                         export_signal(&d->exports[i], SIGKILL);
         exports_prune(d, true);
-        if (n == 0 || daemon_open_store(d, &s) < 0)
+        if (n == 0 || manager_open_store(d, &s) < 0)
                 return 0;
         for (size_t i = 0; i < n; i++) {
                 char name[SG_NAME_MAX];
@@ -669,7 +671,7 @@ static int on_kill_timer(sd_event_source *es, uint64_t usec, void *userdata)
                 /* Again until none is left, so that one forking as fast as it can is
                  * not missed by a single pass through /proc; bounded, the periodic sweep
                  * comes back for what is left. */
-                for (int pass = 0; pass < DAEMON_KILL_PASSES; pass++) {
+                for (int pass = 0; pass < SESSIONS_KILL_PASSES; pass++) {
                         r = signal_account(who, d->kill_uids[i], SIGKILL);
                         if (r <= 0)
                                 break;
@@ -680,27 +682,27 @@ static int on_kill_timer(sd_event_source *es, uint64_t usec, void *userdata)
                 }
                 if (r > 0)
                         log_warning("processes of uid %u still there after %d passes of SIGKILL",
-                                    (unsigned)d->kill_uids[i], DAEMON_KILL_PASSES);
+                                    (unsigned)d->kill_uids[i], SESSIONS_KILL_PASSES);
         }
         return 0;
 }
 
 static int on_expiry(sd_event_source *es, uint64_t usec, void *userdata)
 {
-        struct daemon *d = userdata;
+        struct manager *d = userdata;
 
         (void)sessions_sweep(d, "grant expired");
         (void)expiry_timer_update(d);
         return 0;
 }
 
-int expiry_timer_update(struct daemon *d)
+int expiry_timer_update(struct manager *d)
 {
         _cleanup_(store_closep) sg_store *s = NULL;
         time_t next;
         int r;
 
-        r = daemon_open_store(d, &s);
+        r = manager_open_store(d, &s);
         if (r >= 0)
                 r = sg_store_next_expiry(s, time(NULL), &next);
         if (r < 0) {
@@ -718,27 +720,27 @@ int expiry_timer_update(struct daemon *d)
 
 static int on_sweep(sd_event_source *es, uint64_t usec, void *userdata)
 {
-        struct daemon *d = userdata;
+        struct manager *d = userdata;
 
         /* Catches what the expiry timer cannot: clock jumps, grants edited in the database,
          * group membership changed in LDAP. */
         (void)sessions_sweep(d, "periodic check");
         (void)expiry_timer_update(d);
-        (void)sd_event_source_set_time_relative(es, DAEMON_SWEEP_USEC);
+        (void)sd_event_source_set_time_relative(es, SESSIONS_SWEEP_USEC);
         return 0;
 }
 
 static int on_stray(sd_event_source *es, uint64_t usec, void *userdata)
 {
-        struct daemon *d = userdata;
+        struct manager *d = userdata;
 
         if (d->cfg.terminate_sessions)
                 sweep_strays(d, NULL, "periodic check", true);
-        (void)sd_event_source_set_time_relative(es, DAEMON_STRAY_USEC);
+        (void)sd_event_source_set_time_relative(es, SESSIONS_STRAY_USEC);
         return 0;
 }
 
-int prune_now(struct daemon *d)
+int prune_now(struct manager *d)
 {
         _cleanup_(store_closep) sg_store *s = NULL;
         time_t now = time(NULL), cutoff, code_cutoff;
@@ -750,10 +752,10 @@ int prune_now(struct daemon *d)
         /* A used code is remembered for the retention period, and longer if it could still be
          * redeemed (with the clock error its maker may have): code_validity raised later must
          * not make a used code that was forgotten work again. */
-        code_cutoff -= DAEMON_CODE_CLOCK_SKEW;
+        code_cutoff -= MANAGER_CODE_CLOCK_SKEW;
         if (cutoff < code_cutoff)
                 code_cutoff = cutoff;
-        r = daemon_open_store(d, &s);
+        r = manager_open_store(d, &s);
         if (r < 0)
                 return r;
         r = sg_store_prune(s, cutoff, code_cutoff, now);
@@ -769,11 +771,17 @@ int prune_now(struct daemon *d)
 static int on_prune(sd_event_source *es, uint64_t usec, void *userdata)
 {
         (void)prune_now(userdata);
-        (void)sd_event_source_set_time_relative(es, DAEMON_PRUNE_USEC);
+        (void)sd_event_source_set_time_relative(es, SESSIONS_PRUNE_USEC);
         return 0;
 }
 
-int sessions_setup(struct daemon *d)
+int sessions_after_reload(struct manager *d)
+{
+        (void)sessions_sweep(d, "reload");
+        return expiry_timer_update(d);
+}
+
+int sessions_setup(struct manager *d)
 {
         int r;
 
@@ -781,17 +789,17 @@ int sessions_setup(struct daemon *d)
                               on_expiry, d);
         if (r >= 0)
                 r = sd_event_add_time_relative(d->event, &d->sweep_timer, CLOCK_MONOTONIC,
-                                               DAEMON_SWEEP_USEC, 1000000, on_sweep, d);
+                                               SESSIONS_SWEEP_USEC, 1000000, on_sweep, d);
         if (r >= 0)
                 r = sd_event_source_set_enabled(d->sweep_timer, SD_EVENT_ON);
         if (r >= 0)
                 r = sd_event_add_time_relative(d->event, &d->stray_timer, CLOCK_MONOTONIC,
-                                               DAEMON_STRAY_USEC, 100000, on_stray, d);
+                                               SESSIONS_STRAY_USEC, 100000, on_stray, d);
         if (r >= 0)
                 r = sd_event_source_set_enabled(d->stray_timer, SD_EVENT_ON);
         if (r >= 0)
                 r = sd_event_add_time_relative(d->event, &d->prune_timer, CLOCK_MONOTONIC,
-                                               DAEMON_PRUNE_USEC, 60000000, on_prune, d);
+                                               SESSIONS_PRUNE_USEC, 60000000, on_prune, d);
         if (r >= 0)
                 r = sd_event_source_set_enabled(d->prune_timer, SD_EVENT_ON);
         if (r >= 0)

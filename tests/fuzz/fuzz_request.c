@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The daemon's request handling, in process: the same steps as process_input() in
- * helper/daemon/server.c (sg_varlink_parse, then method_dispatch, then the pages of a stream)
+ * helper/daemon/server.c (sg_varlink_parse, then methods_dispatch, then the parts of a reply)
  * on a real struct conn whose socket is one end of a socketpair, against a real SQLite
  * database in a temporary directory. No change to the daemon was needed for this seam.
  *
@@ -18,12 +18,16 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
-#include "daemon.h"
+#include "log.h"
+#include "manager.h"
+#include "methods.h"
+#include "sessions.h"
+#include "varlink.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
-static struct daemon d = {.listen_fd = -EBADF};
+static struct manager d;
 static char dir[] = "/tmp/sg-fuzz-request.XXXXXX";
 static unsigned runs;
 
@@ -78,6 +82,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         }
         d.uid_min = d.uid_max = 65534;
         assert(sd_event_default(&d.event) >= 0);
+        server_init(&d.server, d.event, methods_dispatch, &d);
         assert(sessions_setup(&d) >= 0);
         return 0;
 }
@@ -125,14 +130,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         assert(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) == 0);
         c = calloc(1, sizeof(*c));
         assert(c);
-        c->d = &d;
+        c->server = &d.server;
         c->fd = sv[0];
         c->cred.uid = callers[data[0] % ELEMENTSOF(callers)];
         c->cred.gid = c->cred.uid;
         c->cred.pid = getpid();
         assert(sd_event_add_io(d.event, &c->io, c->fd, EPOLLIN, on_io, c) >= 0);
-        d.conns = c;
-        d.n_conns = 1;
+        d.server.conns = c;
+        d.server.n_conns = 1;
 
         off = 1;
         while (off < size && !c->dead) {
@@ -148,21 +153,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 off += len + 1;
                 if (sg_varlink_parse(msg, len, &req) < 0)
                         break; /* the daemon answers with an error and hangs up */
-                r = method_dispatch(c, req);
+                r = methods_dispatch(c, req, &d);
                 if (r < 0)
                         break;
                 /* A client that reads everything: the stream runs to its end. */
-                for (int pages = 0; c->has_stream && pages < 64; pages++) {
+                for (int pages = 0; c->more && pages < 64; pages++) {
                         check_replies(c);
-                        if (logins_stream_next(c) < 0)
+                        if (c->more(c, c->more_data) < 0)
                                 break;
                 }
-                c->has_stream = false;
+                conn_end_more(c);
                 check_replies(c);
         }
         check_replies(c);
         conn_free(c);
-        assert(d.n_conns == 0 && d.conns == NULL);
+        assert(d.server.n_conns == 0 && d.server.conns == NULL);
         (void)close(sv[1]);
         return 0;
 }

@@ -24,7 +24,7 @@ import sys
 import threading
 import time
 
-# helper/daemon/daemon.h and common/varlink.h
+# helper/daemon/server.h and common/varlink.h
 MAX_CONNECTIONS = 256
 MAX_CONNECTIONS_PER_UID = 16
 REQUEST_MAX = 64 * 1024

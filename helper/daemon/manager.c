@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The manager (manager.h): configuration, the database, signals, and what is torn down at
+ * the end. */
+#include <signal.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-journal.h>
+
+#include "log.h"
+#include "manager.h"
+#include "staff.h"
+
+int manager_open_store(struct manager *m, sg_store **ret)
+{
+        struct sg_error err = {};
+        int r;
+
+        r = sg_store_open(m->cfg.database, SG_STORE_CREATE, ret, &err);
+        if (r < 0)
+                log_error("cannot open the database: %s", err.msg);
+        return r;
+}
+
+/* Holds one idle connection to the database for as long as the daemon runs. Each PAM phase
+ * opens the database for a moment; when it is the only connection, SQLite must first rebuild
+ * the WAL index from the WAL file (about a third of a staff account check). With ours open the
+ * index stays valid. It holds no transaction, so it blocks no one. reopen: after a reload, as
+ * the database path may have changed. */
+void manager_keep_store(struct manager *m, bool reopen)
+{
+        struct sg_error err = {};
+
+        if (m->keeper && !reopen)
+                return;
+        sg_store_close(m->keeper);
+        m->keeper = NULL;
+        if (sg_store_open(m->cfg.database, 0, &m->keeper, &err) < 0)
+                log_debug("not holding the database open: %s", err.msg);
+}
+
+/* ---- names stored as typed by earlier versions (SPEC §2 "names") ------------------------- */
+
+struct name_list {
+        char (*items)[SG_NAME_MAX];
+        size_t n, size;
+};
+
+static int collect_name(const char *name, void *userdata)
+{
+        struct name_list *l = userdata;
+
+        if (GROW(l->items, l->size, l->n, 16) < 0)
+                return -ENOMEM;
+        (void)snprintf(l->items[l->n++], SG_NAME_MAX, "%s", name);
+        return 0;
+}
+
+/* Rewrites rights and grant targets to the canonical name NSS gives them now, and journals
+ * each change. Names NSS does not know (any more) stay as they are. */
+void manager_canonicalize_names(struct manager *m, sg_store *s)
+{
+        static const char *const what[] = {
+                [SG_NAME_RIGHT] = "the right to activate of",
+                [SG_NAME_USER_TARGET] = "the grants for user",
+                [SG_NAME_DEPARTMENT_TARGET] = "the grants for department",
+        };
+
+        for (enum sg_name_kind k = SG_NAME_RIGHT; k <= SG_NAME_DEPARTMENT_TARGET; k++) {
+                struct name_list l = {};
+
+                if (sg_store_names(s, k, collect_name, &l) < 0)
+                        log_error("cannot read the stored names: %s", sg_store_errmsg(s));
+                for (size_t i = 0; i < l.n; i++) {
+                        char canonical[SG_NAME_MAX], msg[3 * SG_NAME_MAX];
+                        int r;
+
+                        r = k == SG_NAME_DEPARTMENT_TARGET
+                                    ? sg_department_canonical(&m->cfg, l.items[i], canonical)
+                                    : sg_user_canonical(l.items[i], canonical, NULL);
+                        if (r < 0 || streq(canonical, l.items[i]))
+                                continue;
+                        r = sg_store_rename(s, k, l.items[i], canonical);
+                        if (r < 0) {
+                                log_error("cannot rename %s to %s: %s", l.items[i], canonical,
+                                          sg_store_errmsg(s));
+                                continue;
+                        }
+                        (void)snprintf(msg, sizeof(msg),
+                                       "%s %s now stored under its canonical name %s (%d rows)",
+                                       what[k], l.items[i], canonical, r);
+                        (void)sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", LOG_NOTICE,
+                                              "SYSLOG_IDENTIFIER=supportgrantd", NULL);
+                        if (!getenv("JOURNAL_STREAM")) /* else that is the journal already */
+                                log_notice("%s", msg);
+                }
+                free(l.items);
+        }
+}
+
+int manager_load_config(struct manager *m, struct sg_config *ret)
+{
+        struct sg_error err = {};
+        int r;
+
+        sg_config_init(ret);
+        r = sg_config_load(ret, m->conf_path, 0, &err);
+        if (r == -ENOENT) {
+                log_error("%s: configuration file is missing", m->conf_path);
+                return r;
+        }
+        if (r < 0) {
+                log_error("%s", err.msg);
+                return r;
+        }
+        if (m->socket_override) {
+                r = sg_config_set(ret, "socket", m->socket_override, &err);
+                if (r < 0) {
+                        log_error("--socket: %s", err.msg);
+                        return r;
+                }
+        }
+        return 0;
+}
+
+static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+        struct manager *m = userdata;
+        struct sg_config cfg;
+
+        (void)sd_notify(0, "RELOADING=1");
+        if (manager_load_config(m, &cfg) >= 0) {
+                if (!streq(cfg.socket, m->cfg.socket))
+                        log_warning("socket path changes take effect at the next start");
+                m->cfg = cfg;
+                (void)sg_login_defs_uid_range(NULL, &m->uid_min, &m->uid_max);
+                log_info("configuration reloaded");
+        } else
+                log_error("keeping the previous configuration");
+        manager_keep_store(m, true);
+        if (m->after_reload)
+                (void)m->after_reload(m);
+        (void)sd_notify(0, "READY=1");
+        return 0;
+}
+
+static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+        struct manager *m = userdata;
+
+        (void)sd_notify(0, "STOPPING=1");
+        return sd_event_exit(m->event, 0);
+}
+
+int manager_watch_signals(struct manager *m)
+{
+        int r;
+
+        r = sd_event_add_signal(m->event, NULL, SIGTERM, on_terminate, m);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, NULL, SIGINT, on_terminate, m);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, NULL, SIGHUP, on_reload, m);
+        return r;
+}
+
+void manager_done(struct manager *m)
+{
+        server_done(&m->server);
+        sg_store_close(m->keeper);
+        m->keeper = NULL;
+        sd_event_source_disable_unref(m->expiry_timer);
+        sd_event_source_disable_unref(m->sweep_timer);
+        sd_event_source_disable_unref(m->prune_timer);
+        sd_event_source_disable_unref(m->kill_timer);
+        sd_event_source_disable_unref(m->stray_timer);
+        free(m->quiet_uids);
+        free(m->exports);
+        m->event = sd_event_unref(m->event);
+}
