@@ -75,6 +75,8 @@ TESTLIB_OBJ := $(TESTLIB_SRC:%.c=$(B)/%.o)
 
 HELPER_CLI_SRC    := $(sort $(wildcard helper/cli/*.c))
 HELPER_DAEMON_SRC := $(sort $(wildcard helper/daemon/*.c))
+# The daemon without its main(): what the method tests and the request fuzzer link.
+DAEMON_LIB_OBJ    := $(filter-out $(B)/helper/daemon/supportgrantd.o,$(HELPER_DAEMON_SRC:%.c=$(B)/%.o))
 
 TARGETS := $(MODULE)
 ifneq ($(HELPER_CLI_SRC),)
@@ -125,6 +127,13 @@ $(DAEMON): $(HELPER_DAEMON_SRC:%.c=$(B)/%.o) $(COMMON_LIB)
 
 # Unit tests: one cmocka program per tests/unit/test_*.c, linked against the common library.
 $(B)/tests/unit/%: $(B)/tests/unit/%.o $(TESTLIB_OBJ) $(COMMON_LIB)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
+
+# The method layer (tests/unit/test_methods.c) runs the daemon's own dispatcher.
+$(B)/tests/unit/test_methods.o: ALL_CFLAGS += -Ihelper/daemon
+$(B)/tests/unit/test_methods: $(B)/tests/unit/test_methods.o $(DAEMON_LIB_OBJ) $(TESTLIB_OBJ) \
+		$(COMMON_LIB)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
 
@@ -366,7 +375,7 @@ FUZZ_SECONDS  ?= 60
 FUZZ_B        := build-fuzz
 FUZZ_ENGINE   ?= driver
 FUZZ_BIN      := $(FUZZ_TARGETS:%=$(B)/tests/fuzz/%)
-FUZZ_DAEMON_OBJ := $(filter-out $(B)/helper/daemon/supportgrantd.o,$(HELPER_DAEMON_SRC:%.c=$(B)/%.o))
+FUZZ_DAEMON_OBJ := $(DAEMON_LIB_OBJ)
 
 ifeq ($(FUZZ_ENGINE),libfuzzer)
 FUZZ_LINK := -fsanitize=fuzzer

@@ -67,27 +67,6 @@ static int database_error(struct conn *c, sg_store *s, int r)
 
 /* ---- parameters -------------------------------------------------------------------------- */
 
-/* Refuses parameters the method does not know: a typo must not be silently ignored. */
-static int check_params(struct conn *c, json_object *params, const char *const *allowed)
-{
-        json_object_object_foreach(params, key, val)
-        {
-                bool ok = false;
-
-                (void)val;
-                for (size_t i = 0; allowed[i]; i++)
-                        if (streq(key, allowed[i]))
-                                ok = true;
-                if (!ok) {
-                        (void)conn_errorf(c, "org.varlink.service.InvalidParameter", "parameter",
-                                          json_object_new_string(key), "unknown parameter '%s'",
-                                          key);
-                        return -EINVAL;
-                }
-        }
-        return 0;
-}
-
 static int invalid(struct conn *c, const char *key, const char *fmt, ...) _printf_(3, 4);
 static int invalid(struct conn *c, const char *key, const char *fmt, ...)
 {
@@ -103,56 +82,103 @@ static int invalid(struct conn *c, const char *key, const char *fmt, ...)
         return -EINVAL;
 }
 
-/* Optional string: *ret stays NULL when absent or null. */
-static int get_string(struct conn *c, json_object *params, const char *key, const char **ret)
-{
-        json_object *v;
+#define PARAM(n, t, field)                                          \
+        {                                                           \
+                n, PARAM_##t, offsetof(struct params, field), false \
+        }
+#define PARAM_MANDATORY(n, t, field)                               \
+        {                                                          \
+                n, PARAM_##t, offsetof(struct params, field), true \
+        }
 
-        *ret = NULL;
-        if (!json_object_object_get_ex(params, key, &v) || !v)
+/* One parameter into its field; a value of the wrong type is refused with the interface's
+ * error, naming the parameter. Absent and null are the same. */
+static int decode_param(struct conn *c, const struct param_spec *ps, json_object *v,
+                        struct params *ret)
+{
+        void *field = (char *)ret + ps->offset;
+        const char *text;
+
+        if (!v) {
+                if (!ps->mandatory)
+                        return 0;
+                if (ps->type == PARAM_BOOL)
+                        return invalid(c, ps->name, "parameter '%s' must be true or false",
+                                       ps->name);
+                return invalid(c, ps->name, "parameter '%s' is required", ps->name);
+        }
+        switch (ps->type) {
+        case PARAM_STRING:
+        case PARAM_NAME:
+        case PARAM_TIME:
+                if (!json_object_is_type(v, json_type_string))
+                        return invalid(c, ps->name, "parameter '%s' must be a string", ps->name);
+                text = json_object_get_string(v);
+                if (ps->type == PARAM_TIME) {
+                        if (sg_time_parse_rfc3339(text, field) < 0)
+                                return invalid(c, ps->name,
+                                               "parameter '%s' must be an RFC 3339 time", ps->name);
+                        return 0;
+                }
+                if (ps->type == PARAM_NAME && !sg_name_is_valid(text)) {
+                        (void)conn_errorf(c, ERR("InvalidArgument"), "parameter",
+                                          json_object_new_string(ps->name),
+                                          "'%s' is not a valid user or group name", text);
+                        return -EINVAL;
+                }
+                *(const char **)field = text;
                 return 0;
-        if (!json_object_is_type(v, json_type_string))
-                return invalid(c, key, "parameter '%s' must be a string", key);
-        *ret = json_object_get_string(v);
-        return 0;
-}
-
-static int get_bool(struct conn *c, json_object *params, const char *key, bool *ret)
-{
-        json_object *v;
-
-        if (!json_object_object_get_ex(params, key, &v) || !v)
+        case PARAM_BOOL:
+                if (!json_object_is_type(v, json_type_boolean))
+                        return invalid(c, ps->name, "parameter '%s' must be true or false",
+                                       ps->name);
+                *(bool *)field = json_object_get_boolean(v);
                 return 0;
-        if (!json_object_is_type(v, json_type_boolean))
-                return invalid(c, key, "parameter '%s' must be true or false", key);
-        *ret = json_object_get_boolean(v);
-        return 0;
+        case PARAM_COUNT:
+                if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
+                        return invalid(c, ps->name, "parameter '%s' must be an integer >= 0",
+                                       ps->name);
+                *(int64_t *)field = json_object_get_int64(v);
+                return 0;
+        case PARAM_ARRAY:
+                if (!json_object_is_type(v, json_type_array))
+                        return invalid(c, ps->name, "parameter '%s' must be an array of grant ids",
+                                       ps->name);
+                *(json_object **)field = v;
+                return 0;
+        }
+        return -EINVAL;
 }
 
-static int get_time(struct conn *c, json_object *params, const char *key, time_t *ret)
+/* The request's parameters into ret, by the method's specs (NULL-terminated). A parameter the
+ * method does not know is refused (a typo must not be silently ignored) unless lenient. */
+static int decode_params(struct conn *c, json_object *params, const struct param_spec *specs,
+                         bool lenient, struct params *ret)
 {
-        const char *s;
-        int r;
+        if (!lenient) {
+                json_object_object_foreach(params, key, val)
+                {
+                        const struct param_spec *ps = specs;
 
-        r = get_string(c, params, key, &s);
-        if (r < 0 || !s)
-                return r;
-        if (sg_time_parse_rfc3339(s, ret) < 0)
-                return invalid(c, key, "parameter '%s' must be an RFC 3339 time", key);
-        return 0;
-}
+                        (void)val;
+                        while (ps && ps->name && !streq(ps->name, key))
+                                ps++;
+                        if (!ps || !ps->name) {
+                                (void)conn_errorf(c, "org.varlink.service.InvalidParameter",
+                                                  "parameter", json_object_new_string(key),
+                                                  "unknown parameter '%s'", key);
+                                return -EINVAL;
+                        }
+                }
+        }
+        for (const struct param_spec *ps = specs; ps && ps->name; ps++) {
+                json_object *v = NULL;
+                int r;
 
-static int get_name(struct conn *c, json_object *params, const char *key, const char **ret)
-{
-        int r = get_string(c, params, key, ret);
-
-        if (r < 0 || !*ret)
-                return r;
-        if (!sg_name_is_valid(*ret)) {
-                (void)conn_errorf(c, ERR("InvalidArgument"), "parameter",
-                                  json_object_new_string(key),
-                                  "'%s' is not a valid user or group name", *ret);
-                return -EINVAL;
+                (void)json_object_object_get_ex(params, ps->name, &v);
+                r = decode_param(c, ps, v, ret);
+                if (r < 0)
+                        return r;
         }
         return 0;
 }
@@ -388,22 +414,17 @@ static int parse_kind(struct conn *c, const char *kind, enum sg_grant_kind *ret)
         return 0;
 }
 
-static int method_grant(struct conn *c, json_object *params, const struct caller *who)
+static int method_grant(struct conn *c, const struct params *args, const struct caller *who)
 {
-        static const char *const allowed[] = {"kind", "target", "period", "export", "note", NULL};
         struct manager *d = conn_manager(c);
         _cleanup_store_ sg_store *s = NULL;
-        const char *kind, *target, *period, *note;
-        struct sg_grant g = {.via = SG_VIA_CLI};
+        const char *target = args->target, *period = args->period, *note = args->note;
+        struct sg_grant g = {.via = SG_VIA_CLI, .export = args->export};
         enum sg_text_error why;
         time_t now = time(NULL);
         int r;
 
-        if (check_params(c, params, allowed) < 0 || get_string(c, params, "kind", &kind) < 0 ||
-            get_name(c, params, "target", &target) < 0 ||
-            get_string(c, params, "period", &period) < 0 ||
-            get_bool(c, params, "export", &g.export) < 0 ||
-            get_string(c, params, "note", &note) < 0 || parse_kind(c, kind, &g.kind) < 0)
+        if (parse_kind(c, args->kind, &g.kind) < 0)
                 return 0;
         if (!target)
                 return invalid(c, "target", "parameter '%s' is required", "target"), 0;
@@ -486,27 +507,20 @@ static const char *canonical_filter(struct conn *c, bool department, const char 
         return r >= 0 ? buf : name;
 }
 
-static int method_revoke(struct conn *c, json_object *params, const struct caller *who)
+static int method_revoke(struct conn *c, const struct params *args, const struct caller *who)
 {
-        static const char *const allowed[] = {"ids", "user", "department", "all", NULL};
         struct manager *d = conn_manager(c);
         _cleanup_store_ sg_store *s = NULL;
         _cleanup_(grant_list_free) struct grant_list l = {};
-        json_object *ids = NULL, *arr, *out;
+        json_object *ids = args->ids, *arr, *out;
         const char *user, *dept;
         char user_buf[SG_NAME_MAX], dept_buf[SG_NAME_MAX];
-        bool all = false;
+        bool all = args->all;
         time_t now = time(NULL);
         int selectors, r;
 
-        if (check_params(c, params, allowed) < 0 || get_name(c, params, "user", &user) < 0 ||
-            get_name(c, params, "department", &dept) < 0 || get_bool(c, params, "all", &all) < 0)
-                return 0;
-        user = canonical_filter(c, false, user, user_buf);
-        dept = canonical_filter(c, true, dept, dept_buf);
-        (void)json_object_object_get_ex(params, "ids", &ids);
-        if (ids && !json_object_is_type(ids, json_type_array))
-                return invalid(c, "ids", "parameter '%s' must be an array of grant ids", "ids"), 0;
+        user = canonical_filter(c, false, args->user, user_buf);
+        dept = canonical_filter(c, true, args->department, dept_buf);
         selectors = !!(ids && json_object_array_length(ids) > 0) + !!user + !!dept + !!all;
         if (selectors != 1)
                 return invalid(c, "ids",
@@ -622,46 +636,26 @@ static int grants_active_query(sg_store *s, time_t now, time_t unused, sg_grant_
         return sg_store_grants_active(s, now, cb, userdata);
 }
 
-static int method_list(struct conn *c, json_object *params, const struct caller *who)
+static int method_list(struct conn *c, const struct params *args, const struct caller *who)
 {
-        static const char *const allowed[] = {NULL};
         _cleanup_store_ sg_store *s = NULL;
         int r;
 
-        if (check_params(c, params, allowed) < 0)
-                return 0;
         r = manager_open_store(conn_manager(c), &s);
         if (r < 0)
                 return database_error(c, s, r);
         return reply_grants(c, s, grants_active_query, time(NULL), 0);
 }
 
-/* The overview window: since defaults to retention ago, until to "no end". */
-static int get_window(struct conn *c, json_object *params, time_t *since, time_t *until)
+static int method_history(struct conn *c, const struct params *args, const struct caller *who)
 {
-        time_t now = time(NULL);
-
-        if (sg_duration_sub(&conn_manager(c)->cfg.retention, now, since) < 0)
-                *since = 0;
-        *until = SG_TIME_NEVER;
-        if (get_time(c, params, "since", since) < 0 || get_time(c, params, "until", until) < 0)
-                return -EINVAL;
-        return 0;
-}
-
-static int method_history(struct conn *c, json_object *params, const struct caller *who)
-{
-        static const char *const allowed[] = {"since", "until", NULL};
         _cleanup_store_ sg_store *s = NULL;
-        time_t since, until;
         int r;
 
-        if (check_params(c, params, allowed) < 0 || get_window(c, params, &since, &until) < 0)
-                return 0;
         r = manager_open_store(conn_manager(c), &s);
         if (r < 0)
                 return database_error(c, s, r);
-        return reply_grants(c, s, sg_store_grants_between, since, until);
+        return reply_grants(c, s, sg_store_grants_between, args->since, args->until);
 }
 
 /* ---- logins ------------------------------------------------------------------------------ */
@@ -731,27 +725,15 @@ static int logins_stream_next(struct conn *c, void *data)
         return conn_reply(c, params, !last);
 }
 
-static int method_logins(struct conn *c, json_object *params, const struct caller *who, bool more)
+static int method_logins(struct conn *c, const struct params *args, const struct caller *who)
 {
-        static const char *const allowed[] = {"since", "until", "user", "limit", NULL};
-        struct logins_stream st = {}, *stream;
+        struct logins_stream st = {.since = args->since, .until = args->until}, *stream;
         char user_buf[SG_NAME_MAX];
         const char *user;
-        json_object *v;
-        int64_t limit = 0;
+        bool more = args->more;
+        int64_t limit = args->limit;
 
-        if (check_params(c, params, allowed) < 0 ||
-            get_window(c, params, &st.since, &st.until) < 0 ||
-            get_name(c, params, "user", &user) < 0)
-                return 0;
-        user = canonical_filter(c, false, user, user_buf);
-        if (json_object_object_get_ex(params, "limit", &v) && v) {
-                if (!json_object_is_type(v, json_type_int) ||
-                    (limit = json_object_get_int64(v)) < 0)
-                        return invalid(c, "limit", "parameter '%s' must be an integer >= 0",
-                                       "limit"),
-                               0;
-        }
+        user = canonical_filter(c, false, args->user, user_buf);
         if (user) {
                 st.has_user = true;
                 memcpy(st.user, user, strlen(user) + 1);
@@ -814,16 +796,13 @@ static int count_login(const struct sg_login *l, void *userdata)
         return count_cb(l, userdata);
 }
 
-static int method_status(struct conn *c, json_object *params, const struct caller *who)
+static int method_status(struct conn *c, const struct params *args, const struct caller *who)
 {
-        static const char *const allowed[] = {NULL};
         struct manager *d = conn_manager(c);
         _cleanup_store_ sg_store *s = NULL;
         json_object *out;
         int r;
 
-        if (check_params(c, params, allowed) < 0)
-                return 0;
         r = manager_open_store(d, &s);
         if (r < 0)
                 return database_error(c, s, r);
@@ -911,23 +890,18 @@ static int code_error(struct conn *c, const char *error, const char *k1, const c
         return conn_error(c, error, params);
 }
 
-static int method_activate(struct conn *c, json_object *params, const struct caller *who)
+static int method_activate(struct conn *c, const struct params *args, const struct caller *who)
 {
-        static const char *const allowed[] = {"code", NULL};
         struct manager *d = conn_manager(c);
         _cleanup_store_ sg_store *s = NULL;
         struct sg_code code;
         enum sg_code_error why;
         struct sg_grant g = {.via = SG_VIA_CODE};
         char code_id[2 * SG_CODE_NONCE_LEN + 1], used_by[SG_NAME_MAX] = "", when[SG_RFC3339_MAX];
-        const char *text;
+        const char *text = args->code;
         time_t now = time(NULL), valid_until, used_at = 0;
         int r;
 
-        if (check_params(c, params, allowed) < 0 || get_string(c, params, "code", &text) < 0)
-                return 0;
-        if (!text)
-                return invalid(c, "code", "parameter '%s' is required", "code"), 0;
         if (sg_code_decode(text, &code, &why) < 0)
                 return conn_errorf(c, ERR("CodeInvalid"), NULL, NULL,
                                    "this is not a valid activation code: %s",
@@ -1077,9 +1051,8 @@ static const struct sg_right_entry *find_entry(const struct rights_collect *rc, 
         return NULL;
 }
 
-static int method_rights(struct conn *c, json_object *params, const struct caller *who)
+static int method_rights(struct conn *c, const struct params *args, const struct caller *who)
 {
-        static const char *const allowed[] = {NULL};
         struct manager *d = conn_manager(c);
         _cleanup_store_ sg_store *s = NULL;
         struct rights_collect rc = {.d = d};
@@ -1088,8 +1061,6 @@ static int method_rights(struct conn *c, json_object *params, const struct calle
         size_t listed = 0;
         int r;
 
-        if (check_params(c, params, allowed) < 0)
-                return 0;
         r = manager_open_store(d, &s);
         if (r >= 0)
                 r = sg_store_rights_list(s, collect_right, &rc);
@@ -1141,28 +1112,18 @@ static int method_rights(struct conn *c, json_object *params, const struct calle
         return conn_reply(c, out, false);
 }
 
-static int method_set_right(struct conn *c, json_object *params, const struct caller *who)
+static int method_set_right(struct conn *c, const struct params *args, const struct caller *who)
 {
-        static const char *const allowed[] = {"user", "holds", NULL};
         struct manager *d = conn_manager(c);
         _cleanup_store_ sg_store *s = NULL;
         struct sg_identity id;
         struct sg_right_entry e = {};
         struct sg_event_fields f = {.export = -1};
-        json_object *out, *v;
-        const char *user;
-        bool holds;
+        json_object *out;
+        const char *user = args->user;
+        bool holds = args->holds;
         char msg[SG_NAME_MAX * 2 + 128];
         int r;
-
-        if (check_params(c, params, allowed) < 0 || get_name(c, params, "user", &user) < 0)
-                return 0;
-        if (!user)
-                return invalid(c, "user", "parameter '%s' is required", "user"), 0;
-        if (!json_object_object_get_ex(params, "holds", &v) ||
-            !json_object_is_type(v, json_type_boolean))
-                return invalid(c, "holds", "parameter '%s' must be true or false", "holds"), 0;
-        holds = json_object_get_boolean(v);
 
         r = sg_identity_lookup(&d->cfg, user, &id);
         if (r == -ENOENT)
@@ -1212,7 +1173,7 @@ static int method_set_right(struct conn *c, json_object *params, const struct ca
 
 /* ---- org.varlink.service ----------------------------------------------------------------- */
 
-static int method_get_info(struct conn *c)
+static int method_get_info(struct conn *c, const struct params *args, const struct caller *who)
 {
         json_object *out = json_object_new_object(), *ifaces = json_object_new_array();
 
@@ -1232,13 +1193,12 @@ static int method_get_info(struct conn *c)
         return conn_reply(c, out, false);
 }
 
-static int method_get_description(struct conn *c, json_object *params)
+static int method_get_description(struct conn *c, const struct params *args,
+                                  const struct caller *who)
 {
-        const char *iface = NULL;
+        const char *iface = args->interface;
         json_object *out;
 
-        if (get_string(c, params, "interface", &iface) < 0)
-                return 0;
         if (!iface || !streq(iface, SG_VARLINK_INTERFACE))
                 return conn_errorf(c, "org.varlink.service.InterfaceNotFound", "interface",
                                    json_object_new_string(strempty(iface)),
@@ -1278,17 +1238,14 @@ static void command_printable(const char *in, char *buf, size_t size)
 /* The gate of a staff session refused something: journaled here, by root, under the caller's
  * own name (SPEC §8), so that every genuine entry has _UID=0 and no one can speak for another.
  * What the caller says it refused is shown escaped. */
-static int method_export_refused(struct conn *c, json_object *params, const struct caller *who)
+static int method_export_refused(struct conn *c, const struct params *args,
+                                 const struct caller *who)
 {
-        static const char *const allowed[] = {"what", "command", "rhost", NULL};
         struct sg_event_fields f = {.export = 0, .service = "sshd"};
         char what[128], command[4 * 400 + 8], rhost[4 * 64 + 8], msg[2600];
-        const char *w, *cmd, *rh;
+        const char *w = args->what, *cmd = args->command, *rh = args->rhost;
         int r;
 
-        if (check_params(c, params, allowed) < 0 || get_string(c, params, "what", &w) < 0 ||
-            get_string(c, params, "command", &cmd) < 0 || get_string(c, params, "rhost", &rh) < 0)
-                return 0;
         if (isempty(w) || strlen(w) > 64)
                 return invalid(c, "what", "parameter '%s' is required (at most 64 bytes)", "what"),
                        0;
@@ -1315,9 +1272,9 @@ static int method_export_refused(struct conn *c, json_object *params, const stru
 
 /* The gate of a staff session is about to export, in the calling process: allowed only with
  * the export right now, and then remembered, so that the session ends with the right. */
-static int method_export_started(struct conn *c, json_object *params, const struct caller *who)
+static int method_export_started(struct conn *c, const struct params *args,
+                                 const struct caller *who)
 {
-        static const char *const allowed[] = {NULL};
         struct manager *d = conn_manager(c);
         _cleanup_store_ sg_store *s = NULL;
         const char *deps[SG_MAX_DEPARTMENTS];
@@ -1327,8 +1284,6 @@ static int method_export_started(struct conn *c, json_object *params, const stru
         size_t n;
         int r;
 
-        if (check_params(c, params, allowed) < 0)
-                return 0;
         export = who->authz.is_staff && who->id.staff == SG_STAFF_YES && c->cred.pid > 1;
         if (export) {
                 r = manager_open_store(d, &s);
@@ -1357,33 +1312,94 @@ static int method_export_started(struct conn *c, json_object *params, const stru
 
 /* ---- dispatch ---------------------------------------------------------------------------- */
 
-static const struct {
-        const char *name;
-        enum sg_action action;
-        bool needs_right; /* load root's explicit decision before authorizing */
-} methods[] = {
-        {"Ping", SG_ACTION_PING, false},
-        {"Status", SG_ACTION_STATUS, false},
-        {"Grant", SG_ACTION_GRANT, true},
-        {"Revoke", SG_ACTION_REVOKE, true},
-        {"List", SG_ACTION_LIST, true},
-        {"History", SG_ACTION_HISTORY, true},
-        {"Logins", SG_ACTION_LOGINS, true},
-        {"Activate", SG_ACTION_ACTIVATE, true},
-        {"Rights", SG_ACTION_RIGHTS_LIST, true},
-        {"SetRight", SG_ACTION_RIGHTS_CHANGE, false},
-        {"ExportRefused", SG_ACTION_EXPORT_REFUSED, false},
-        {"ExportStarted", SG_ACTION_EXPORT_STARTED, false},
+static int method_ping(struct conn *c, const struct params *args, const struct caller *who)
+{
+        return conn_reply(c, json_object_new_object(), false);
+}
+
+static const struct param_spec no_params[] = {{}};
+static const struct param_spec grant_params[] = {
+        PARAM("kind", STRING, kind),     PARAM("target", NAME, target),
+        PARAM("period", STRING, period), PARAM("export", BOOL, export),
+        PARAM("note", STRING, note),     {},
 };
+static const struct param_spec revoke_params[] = {
+        PARAM("user", NAME, user),
+        PARAM("department", NAME, department),
+        PARAM("all", BOOL, all),
+        PARAM("ids", ARRAY, ids),
+        {},
+};
+static const struct param_spec window_params[] = {
+        PARAM("since", TIME, since),
+        PARAM("until", TIME, until),
+        {},
+};
+static const struct param_spec logins_params[] = {
+        PARAM("since", TIME, since),
+        PARAM("until", TIME, until),
+        PARAM("user", NAME, user),
+        PARAM("limit", COUNT, limit),
+        {},
+};
+static const struct param_spec activate_params[] = {
+        PARAM_MANDATORY("code", STRING, code),
+        {},
+};
+static const struct param_spec set_right_params[] = {
+        PARAM_MANDATORY("user", NAME, user),
+        PARAM_MANDATORY("holds", BOOL, holds),
+        {},
+};
+static const struct param_spec export_refused_params[] = {
+        PARAM("what", STRING, what),
+        PARAM("command", STRING, command),
+        PARAM("rhost", STRING, rhost),
+        {},
+};
+static const struct param_spec description_params[] = {
+        PARAM("interface", STRING, interface),
+        {},
+};
+
+const struct method methods_table[] = {
+        {"org.varlink.service.GetInfo", method_get_info, SG_ACTION_PING, false, no_params, true},
+        {"org.varlink.service.GetInterfaceDescription", method_get_description, SG_ACTION_PING,
+         false, description_params, true},
+        {SG_VARLINK_INTERFACE ".Ping", method_ping, SG_ACTION_PING, false, no_params, false},
+        {SG_VARLINK_INTERFACE ".Status", method_status, SG_ACTION_STATUS, false, no_params, false},
+        {SG_VARLINK_INTERFACE ".Grant", method_grant, SG_ACTION_GRANT, true, grant_params, false},
+        {SG_VARLINK_INTERFACE ".Revoke", method_revoke, SG_ACTION_REVOKE, true, revoke_params,
+         false},
+        {SG_VARLINK_INTERFACE ".List", method_list, SG_ACTION_LIST, true, no_params, false},
+        {SG_VARLINK_INTERFACE ".History", method_history, SG_ACTION_HISTORY, true, window_params,
+         false},
+        {SG_VARLINK_INTERFACE ".Logins", method_logins, SG_ACTION_LOGINS, true, logins_params,
+         false},
+        {SG_VARLINK_INTERFACE ".Activate", method_activate, SG_ACTION_ACTIVATE, true,
+         activate_params, false},
+        {SG_VARLINK_INTERFACE ".Rights", method_rights, SG_ACTION_RIGHTS_LIST, true, no_params,
+         false},
+        {SG_VARLINK_INTERFACE ".SetRight", method_set_right, SG_ACTION_RIGHTS_CHANGE, false,
+         set_right_params, false},
+        {SG_VARLINK_INTERFACE ".ExportRefused", method_export_refused, SG_ACTION_EXPORT_REFUSED,
+         false, export_refused_params, false},
+        {SG_VARLINK_INTERFACE ".ExportStarted", method_export_started, SG_ACTION_EXPORT_STARTED,
+         false, no_params, false},
+};
+
+const size_t methods_table_size = ELEMENTSOF(methods_table);
 
 int methods_dispatch(struct conn *c, json_object *request, void *userdata)
 {
-        json_object *m = NULL, *params = NULL, *more = NULL, *oneway = NULL;
+        struct manager *d = userdata;
+        json_object *m = NULL, *params = NULL, *more = NULL;
         _cleanup_(json_object_putp) json_object *empty = NULL;
+        _cleanup_store_ sg_store *s = NULL;
+        const struct method *row = NULL;
+        struct params args = {.until = SG_TIME_NEVER};
         struct caller who;
-        const char *method, *name;
-        bool want_more = false;
-        size_t plen = strlen(SG_VARLINK_INTERFACE);
+        const char *method;
         int r;
 
         if (!json_object_object_get_ex(request, "method", &m) ||
@@ -1402,64 +1418,29 @@ int methods_dispatch(struct conn *c, json_object *request, void *userdata)
                         return -ENOMEM;
         }
         if (json_object_object_get_ex(request, "more", &more) && more)
-                want_more = json_object_get_boolean(more);
-        (void)json_object_object_get_ex(request, "oneway", &oneway);
+                args.more = json_object_get_boolean(more);
 
-        if (streq(method, "org.varlink.service.GetInfo"))
-                return method_get_info(c);
-        if (streq(method, "org.varlink.service.GetInterfaceDescription"))
-                return method_get_description(c, params);
+        for (size_t i = 0; i < methods_table_size && !row; i++)
+                if (streq(method, methods_table[i].name))
+                        row = &methods_table[i];
+        if (!row)
+                return conn_errorf(c, "org.varlink.service.MethodNotFound", "method",
+                                   json_object_new_string(method), "unknown method '%s'", method);
 
-        if (!strneq(method, SG_VARLINK_INTERFACE ".", plen + 1))
-                goto not_found;
-        name = method + plen + 1;
-        for (size_t i = 0; i < ELEMENTSOF(methods); i++) {
-                _cleanup_store_ sg_store *s = NULL;
-
-                if (!streq(name, methods[i].name))
-                        continue;
-                resolve_caller(c, &who);
-                if (methods[i].needs_right && who.authz.known && who.authz.uid != 0 &&
-                    !who.authz.is_staff) {
-                        r = manager_open_store(conn_manager(c), &s);
-                        if (r < 0)
-                                return database_error(c, s, r);
-                        if (caller_load_right(c, s, &who) < 0)
-                                return 0;
-                }
-                if (authorize(c, &who, methods[i].action) < 0)
+        resolve_caller(c, &who);
+        if (row->needs_right && who.authz.known && who.authz.uid != 0 && !who.authz.is_staff) {
+                r = manager_open_store(d, &s);
+                if (r < 0)
+                        return database_error(c, s, r);
+                if (caller_load_right(c, s, &who) < 0)
                         return 0;
-                log_debug("%s calls %s", who.name, name);
-                switch (methods[i].action) {
-                case SG_ACTION_PING:
-                        return conn_reply(c, json_object_new_object(), false);
-                case SG_ACTION_STATUS:
-                        return method_status(c, params, &who);
-                case SG_ACTION_GRANT:
-                        return method_grant(c, params, &who);
-                case SG_ACTION_REVOKE:
-                        return method_revoke(c, params, &who);
-                case SG_ACTION_LIST:
-                        return method_list(c, params, &who);
-                case SG_ACTION_HISTORY:
-                        return method_history(c, params, &who);
-                case SG_ACTION_LOGINS:
-                        return method_logins(c, params, &who, want_more);
-                case SG_ACTION_ACTIVATE:
-                        return method_activate(c, params, &who);
-                case SG_ACTION_RIGHTS_LIST:
-                        return method_rights(c, params, &who);
-                case SG_ACTION_RIGHTS_CHANGE:
-                        return method_set_right(c, params, &who);
-                case SG_ACTION_EXPORT_REFUSED:
-                        return method_export_refused(c, params, &who);
-                case SG_ACTION_EXPORT_STARTED:
-                        return method_export_started(c, params, &who);
-                default:
-                        break;
-                }
         }
-not_found:
-        return conn_errorf(c, "org.varlink.service.MethodNotFound", "method",
-                           json_object_new_string(method), "unknown method '%s'", method);
+        if (authorize(c, &who, row->action) < 0)
+                return 0;
+        log_debug("%s calls %s", who.name, method);
+        if (sg_duration_sub(&d->cfg.retention, time(NULL), &args.since) < 0)
+                args.since = 0;
+        if (decode_params(c, params, row->params, row->lenient, &args) < 0)
+                return 0;
+        return row->handler(c, &args, &who);
 }
