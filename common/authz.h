@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "store.h"
+#include "grant.h"
 
 enum sg_action {
         SG_ACTION_PING,   /* is the daemon there (the module asks at session open) */

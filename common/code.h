@@ -13,7 +13,7 @@
 #include "names.h"
 #include "period.h"
 #include "reason.h"
-#include "store.h"
+#include "grant.h"
 
 #define SG_CODE_PREFIX    "SG1-"
 #define SG_CODE_MAX       1024 /* text form, including NUL; the longest code needs 926 */

@@ -215,7 +215,7 @@ static const struct {
          "1 to 63 letters, digits, '.', '_', '@' or '-', not starting with '-' or '.'"},
         {"reason", set_reason, "'required', 'optional' or 'off'"},
         {"reason_min_length", set_reason_min_length, "a number from 1 to 500"},
-        {"default_period", set_default_period, "1h, 2h, 4h, today, 1w, 2w, 1m or permanent"},
+        {"default_period", set_default_period, SG_PERIOD_NAMES},
         {"retention", set_retention, DURATION_EXPECTED},
         {"terminate_sessions", set_terminate_sessions, "yes or no"},
         {"default_right", set_default_right, "yes or no"},

@@ -7,7 +7,7 @@
 #include <json-c/json.h>
 #include <time.h>
 
-#include "store.h"
+#include "grant.h"
 
 /* New objects (caller puts them), NULL on allocation failure. 'now' decides the state. */
 json_object *sg_grant_to_json(const struct sg_grant *g, time_t now);

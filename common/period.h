@@ -25,6 +25,10 @@ enum sg_period {
         _SG_PERIOD_INVALID = -EINVAL,
 };
 
+/* The names of sg_period_to_string() in order, as messages list them (test_period checks that
+ * this is the table of period.c). */
+#define SG_PERIOD_NAMES "1h, 2h, 4h, today, 1w, 2w, 1m or permanent"
+
 /* "1h" "2h" "4h" "today" "1w" "2w" "1m" "permanent" -> enum; -EINVAL for anything else. */
 int sg_period_from_string(const char *s, enum sg_period *ret);
 const char *sg_period_to_string(enum sg_period p);

@@ -19,13 +19,10 @@
 #include <time.h>
 
 #include "error.h"
-#include "names.h"
-#include "period.h"
-#include "reason.h"
+#include "grant.h"
 
 #define SG_STORE_SCHEMA_VERSION  4
 #define SG_STORE_BUSY_TIMEOUT_MS 2000
-#define SG_MAX_COVER             32  /* grant ids recorded per login */
 #define SG_TOKEN_LEN             32  /* hex characters of a login token */
 #define SG_TOKEN_MAX_AGE         600 /* seconds between reason and session open */
 
@@ -34,90 +31,6 @@ typedef struct sg_store sg_store;
 enum sg_store_flags {
         SG_STORE_CREATE = 1 << 0, /* create the file (0600) and schema if missing */
         SG_STORE_READONLY = 1 << 1,
-};
-
-enum sg_grant_kind {
-        SG_GRANT_USER,
-        SG_GRANT_DEPARTMENT,
-};
-
-enum sg_via {
-        SG_VIA_CLI,
-        SG_VIA_CODE,
-};
-
-enum sg_grant_state {
-        SG_GRANT_ACTIVE,
-        SG_GRANT_EXPIRED,
-        SG_GRANT_REVOKED,
-};
-
-struct sg_grant {
-        int64_t id;
-        enum sg_grant_kind kind;
-        char target[SG_NAME_MAX]; /* user name, or department name without the prefix */
-        bool export;
-        enum sg_period period;
-        time_t granted_at;
-        time_t expires_at; /* SG_TIME_NEVER for permanent */
-        char granted_by[SG_NAME_MAX];
-        enum sg_via via;
-        char note[SG_NOTE_MAX_BYTES + 1];
-        time_t revoked_at; /* 0: not revoked */
-        char revoked_by[SG_NAME_MAX];
-};
-
-enum sg_login_outcome {
-        SG_LOGIN_ACCEPTED,
-        SG_LOGIN_DENIED,
-};
-
-enum sg_login_end {
-        SG_END_NONE, /* still open (or a denied attempt, which has no session) */
-        SG_END_CLOSED,
-        SG_END_TERMINATED,
-};
-
-struct sg_login {
-        int64_t id;
-        char user[SG_NAME_MAX];
-        time_t time;
-        enum sg_login_outcome outcome;
-        char reason[SG_REASON_MAX_BYTES + 1];
-        char service[64];
-        char rhost[256];
-        char tty[64];
-        pid_t pid;          /* the process that opened the session (sshd's [priv] monitor) */
-        uint64_t pid_start; /* its start time in clock ticks since boot (/proc/PID/stat) */
-        size_t n_grant_ids;
-        int64_t grant_ids[SG_MAX_COVER];
-        time_t ended_at; /* 0: open */
-        enum sg_login_end end;
-        char detail[256]; /* why it was denied */
-        unsigned count;   /* denials of this user and origin merged into this row */
-};
-
-/* What covers a staff account right now. */
-struct sg_coverage {
-        size_t n_grant_ids;
-        int64_t grant_ids[SG_MAX_COVER];
-        bool export;         /* OR of the covering grants */
-        time_t expires_at;   /* the latest expiry among them; SG_TIME_NEVER if one is permanent */
-        time_t export_until; /* the latest expiry among those with export (if export) */
-};
-
-/* Explicit right to activate set by root; SG_RIGHT_DEFAULT means no entry. */
-enum sg_right {
-        SG_RIGHT_DEFAULT = -1,
-        SG_RIGHT_REVOKED = 0,
-        SG_RIGHT_GRANTED = 1,
-};
-
-struct sg_right_entry {
-        char user[SG_NAME_MAX];
-        enum sg_right right;
-        time_t changed_at;
-        char changed_by[SG_NAME_MAX];
 };
 
 /* Opens (and with SG_STORE_CREATE creates, 0600) the database and brings its schema up to date.
@@ -144,7 +57,6 @@ int sg_store_grant_add(sg_store *s, struct sg_grant *g); /* sets g->id */
 int sg_store_grant_get(sg_store *s, int64_t id, struct sg_grant *ret);
 /* -ENOENT: no such grant; -EALREADY: already revoked. */
 int sg_store_grant_revoke(sg_store *s, int64_t id, time_t when, const char *by);
-enum sg_grant_state sg_grant_state(const struct sg_grant *g, time_t now);
 
 /* Calls cb for each grant, newest first. Return a negative value from cb to stop (it is
  * passed on). */
@@ -235,10 +147,3 @@ int sg_store_code_mark_used(sg_store *s, const char *code_id, time_t created, ti
  * before it, logins before it that are not open sessions, stale tokens, used codes that can no
  * longer be redeemed anyway (created before code_cutoff). Returns the number of rows removed. */
 int sg_store_prune(sg_store *s, time_t cutoff, time_t code_cutoff, time_t now);
-
-/* Names for the JSON and table columns. */
-const char *sg_grant_kind_to_string(enum sg_grant_kind k);
-const char *sg_via_to_string(enum sg_via v);
-const char *sg_grant_state_to_string(enum sg_grant_state st);
-const char *sg_login_outcome_to_string(enum sg_login_outcome o);
-const char *sg_login_end_to_string(enum sg_login_end e); /* NULL for SG_END_NONE */

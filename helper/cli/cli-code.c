@@ -127,15 +127,11 @@ int cli_cmd_request(struct cli *cli)
         c.export = cli->export;
         c.created = cli->now;
         r = sg_code_new_nonce(&c);
-        if (r < 0) {
-                errno = -r;
-                fprintf(stderr, "supportgrant: cannot get random bytes for the code: %m\n");
-                return r;
-        }
+        if (r < 0)
+                return cli_error_errno(r, "cannot get random bytes for the code: %m");
         r = sg_code_encode(&c, code, sizeof(code));
         if (r < 0) {
-                errno = -r;
-                fprintf(stderr, "supportgrant: cannot make the code: %m\n");
+                (void)cli_error_errno(r, "cannot make the code: %m");
                 /* Everything was checked above: this is our bug, not a usage error. */
                 return -EIO;
         }
@@ -237,8 +233,7 @@ int cli_cmd_activate(struct cli *cli)
          * exactly what the user confirmed. */
         r = sg_code_encode(&c, code, sizeof(code));
         if (r < 0) {
-                errno = -r;
-                fprintf(stderr, "supportgrant: cannot re-encode the code: %m\n");
+                (void)cli_error_errno(r, "cannot re-encode the code: %m");
                 return -EIO;
         }
         params = json_object_new_object();

@@ -8,18 +8,17 @@
 
 static int unreachable(const struct cli *cli, int r)
 {
-        errno = -r;
         if (r == -ETIMEDOUT)
-                fprintf(stderr,
-                        "supportgrant: supportgrantd at %s did not answer within %d seconds — is "
-                        "it stuck? See 'journalctl -u supportgrant.service'.\n",
-                        cli->socket, CLI_TIMEOUT_MS / 1000);
+                (void)cli_error_errno(r,
+                                      "supportgrantd at %s did not answer within %d seconds — is "
+                                      "it stuck? See 'journalctl -u supportgrant.service'.",
+                                      cli->socket, CLI_TIMEOUT_MS / 1000);
         else
-                fprintf(stderr,
-                        "supportgrant: cannot reach supportgrantd at %s: %m — is "
-                        "supportgrant.socket running? See 'systemctl status "
-                        "supportgrant.socket supportgrant.service'.\n",
-                        cli->socket);
+                (void)cli_error_errno(r,
+                                      "cannot reach supportgrantd at %s: %m — is "
+                                      "supportgrant.socket running? See 'systemctl status "
+                                      "supportgrant.socket supportgrant.service'.",
+                                      cli->socket);
         return -CLI_E_UNREACHABLE;
 }
 

@@ -32,9 +32,8 @@ int cli_check_period(const struct cli *cli, const char *s, enum sg_period *ret)
         if (sg_period_from_string(s, ret) >= 0)
                 return 0;
         shown = cli_sanitize(s);
-        return cli_usage_error(
-                cli, "unknown period '%s': use 1h, 2h, 4h, today, 1w, 2w, 1m or permanent",
-                shown ? shown : "?");
+        return cli_usage_error(cli, "unknown period '%s': use " SG_PERIOD_NAMES,
+                               shown ? shown : "?");
 }
 
 int cli_check_note(const struct cli *cli, const char *s, char *ret, size_t size)

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* supportgrant: how results look: aligned tables, times, JSON. */
 
+#include <stdarg.h>
+
 #include "cli.h"
 #include "timeutil.h"
 
@@ -109,15 +111,24 @@ void cli_format_target(json_object *grant, char *buf, size_t size)
                 (void)snprintf(buf, size, "%s", target ? target : "?");
 }
 
+int cli_error_errno(int error, const char *fmt, ...)
+{
+        va_list ap;
+
+        error = error < 0 ? -error : error;
+        fputs("supportgrant: ", stderr);
+        errno = error;
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+        return -error;
+}
+
 int cli_flush_stdout(void)
 {
-        if (fflush(stdout) != 0 || ferror(stdout)) {
-                int r = errno > 0 ? -errno : -EIO;
-
-                errno = -r;
-                fprintf(stderr, "supportgrant: cannot write the output: %m\n");
-                return r;
-        }
+        if (fflush(stdout) != 0 || ferror(stdout))
+                return cli_error_errno(errno > 0 ? errno : EIO, "cannot write the output: %m");
         return 0;
 }
 

@@ -211,10 +211,9 @@ int cli_load_config(struct cli *cli)
         else
                 r = sg_config_load(&cli->config, path, 0, &err);
         if (r < 0) {
-                if (isempty(err.msg)) {
-                        errno = -r;
-                        fprintf(stderr, "supportgrant: %s: %m\n", path);
-                } else
+                if (isempty(err.msg))
+                        (void)cli_error_errno(r, "%s: %m", path);
+                else
                         fprintf(stderr, "supportgrant: %s\n", err.msg);
                 /* Whatever the cause, a bad configuration is a plain failure (exit 1). */
                 return -EBADMSG;

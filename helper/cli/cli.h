@@ -74,6 +74,9 @@ struct cli {
 
 /* cli.c */
 int cli_usage_error(const struct cli *cli, const char *fmt, ...) _printf_(2, 3);
+/* Prints "supportgrant: MESSAGE" on stderr, %m naming error, and returns -|error|: print and
+ * return in one statement. */
+int cli_error_errno(int error, const char *fmt, ...) _printf_(2, 3);
 int cli_load_config(struct cli *cli);
 
 /* cli-daemon.c: talking to supportgrantd. Each function prints what went wrong. */

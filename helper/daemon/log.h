@@ -22,3 +22,6 @@ int log_msg_errno(int priority, int error, const char *fmt, ...) _printf_(3, 4);
 
 #define log_error_errno(error, ...)   log_msg_errno(LOG_ERR, error, __VA_ARGS__)
 #define log_warning_errno(error, ...) log_msg_errno(LOG_WARNING, error, __VA_ARGS__)
+#define log_notice_errno(error, ...)  log_msg_errno(LOG_NOTICE, error, __VA_ARGS__)
+#define log_info_errno(error, ...)    log_msg_errno(LOG_INFO, error, __VA_ARGS__)
+#define log_debug_errno(error, ...)   log_msg_errno(LOG_DEBUG, error, __VA_ARGS__)

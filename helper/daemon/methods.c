@@ -59,7 +59,7 @@ static void store_closep(sg_store **s)
 
 static int database_error(struct conn *c, sg_store *s, int r)
 {
-        log_error("database error: %s (%s)", s ? sg_store_errmsg(s) : "cannot open", strerror(-r));
+        log_error_errno(r, "database error: %s (%m)", s ? sg_store_errmsg(s) : "cannot open");
         return conn_errorf(c, ERR("DatabaseError"), NULL, NULL,
                            "the supportgrant database is unavailable (%s); see the system log",
                            strerror(-r));
@@ -196,8 +196,8 @@ static void settle_staff(struct manager *d, struct sg_identity *id)
         if (r >= 0)
                 r = sg_staff_settle(s, &d->cfg, id);
         if (r < 0)
-                log_error("cannot tell whether %s is staff (staff group unknown): %s", id->user,
-                          strerror(-r));
+                log_error_errno(r, "cannot tell whether %s is staff (staff group unknown): %m",
+                                id->user);
 }
 
 static int resolve_caller(struct conn *c, struct caller *ret)
@@ -224,8 +224,7 @@ static int resolve_caller(struct conn *c, struct caller *ret)
                 /* Unknown to NSS, or NSS failing: such a caller holds nothing. */
                 (void)snprintf(ret->name, sizeof(ret->name), "uid %u", (unsigned)c->cred.uid);
                 if (r != -ENOENT)
-                        log_warning("cannot look up uid %u: %s", (unsigned)c->cred.uid,
-                                    strerror(-r));
+                        log_warning_errno(r, "cannot look up uid %u: %m", (unsigned)c->cred.uid);
         }
         return 0;
 }
@@ -343,7 +342,7 @@ static int check_target(struct conn *c, enum sg_grant_kind kind, const char *tar
                 }
         }
         if (r < 0) {
-                log_error("cannot look up %s: %s", target, strerror(-r));
+                log_error_errno(r, "cannot look up %s: %m", target);
                 (void)conn_errorf(c, ERR("InvalidArgument"), "parameter",
                                   json_object_new_string("target"), "cannot look up %s: %s", target,
                                   strerror(-r));
@@ -385,7 +384,7 @@ static void journal_grant(enum sg_event e, const struct sg_grant *g, const char 
                                g->target, actor, g->id);
         r = sg_journal_event(e, LOG_NOTICE, &f, msg);
         if (r < 0)
-                log_error("cannot write to the journal: %s", strerror(-r));
+                log_error_errno(r, "cannot write to the journal: %m");
 }
 
 static int reply_grant(struct conn *c, const struct sg_grant *g)
@@ -432,9 +431,7 @@ static int method_grant(struct conn *c, const struct params *args, const struct 
         if (period && sg_period_from_string(period, &g.period) < 0)
                 return conn_errorf(c, ERR("InvalidArgument"), "parameter",
                                    json_object_new_string("period"),
-                                   "unknown period '%s' (1h, 2h, 4h, today, 1w, 2w, 1m, "
-                                   "permanent)",
-                                   period);
+                                   "unknown period '%s' (" SG_PERIOD_NAMES ")", period);
         if (note && sg_text_check(note, 0, SG_NOTE_MAX_BYTES, g.note, sizeof(g.note), &why) < 0)
                 return conn_errorf(c, ERR("InvalidArgument"), "parameter",
                                    json_object_new_string("note"), "the note %s",
@@ -1157,7 +1154,7 @@ static int method_set_right(struct conn *c, const struct params *args, const str
                        holds ? "given to" : "taken from", user, who->name);
         r = sg_journal_event(SG_EVENT_RIGHT_CHANGED, LOG_NOTICE, &f, msg);
         if (r < 0)
-                log_error("cannot write to the journal: %s", strerror(-r));
+                log_error_errno(r, "cannot write to the journal: %m");
         log_info("%s", msg);
 
         memcpy(e.user, user, strlen(user) + 1);
@@ -1263,7 +1260,7 @@ static int method_export_refused(struct conn *c, const struct params *args,
                        rhost[0] ? " from " : "", rhost, what, command);
         r = sg_journal_event(SG_EVENT_EXPORT_REFUSED, LOG_WARNING, &f, msg);
         if (r < 0) {
-                log_error("cannot write to the journal: %s", strerror(-r));
+                log_error_errno(r, "cannot write to the journal: %m");
                 return conn_errorf(c, ERR("DatabaseError"), NULL, NULL,
                                    "cannot write to the journal: %s", strerror(-r));
         }
@@ -1298,8 +1295,9 @@ static int method_export_started(struct conn *c, const struct params *args,
         if (export) {
                 r = exports_add(d, c->cred.pid, c->cred.uid, who->id.user);
                 if (r < 0) {
-                        log_error("cannot remember the export session of %s (process %d): %s",
-                                  who->id.user, (int)c->cred.pid, strerror(-r));
+                        log_error_errno(r,
+                                        "cannot remember the export session of %s (process %d): %m",
+                                        who->id.user, (int)c->cred.pid);
                         export = false;
                 }
         }

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <signal.h>
 #include <syslog.h>
@@ -103,8 +104,8 @@ static int account_ranges(const char *user, uid_t uid, struct sg_uid_range **ret
         r[n++] = (struct sg_uid_range){.start = uid, .count = 1};
         k = sg_subuid_ranges(SG_SUBUID_PATH, user ? user : "", uid, &r, &n, &size);
         if (k < 0)
-                log_error("cannot read %s: %s; ending the processes of uid %u only", SG_SUBUID_PATH,
-                          strerror(-k), (unsigned)uid);
+                log_error_errno(k, "cannot read %s: %m; ending the processes of uid %u only",
+                                SG_SUBUID_PATH, (unsigned)uid);
         *ret = r;
         *ret_n = n;
         return 0;
@@ -163,8 +164,7 @@ static void kill_cgroup(const char *path, const char *user, const char *what)
         int r = sg_cgroup_kill(path);
 
         if (r < 0)
-                log_debug("cannot end %s of %s through cgroup %s: %s", what, user, path,
-                          strerror(-r));
+                log_debug_errno(r, "cannot end %s of %s through cgroup %s: %m", what, user, path);
         else
                 log_info("ended %s of %s: cgroup %s", what, user, path);
 }
@@ -204,11 +204,28 @@ static void kill_user_slices(const char *user, uid_t uid)
         }
 }
 
+/* The one builder of session-terminated entries: the journal, and the daemon's log. */
+static void journal_terminated(const struct sg_event_fields *f, const char *fmt, ...)
+        _printf_(2, 3);
+static void journal_terminated(const struct sg_event_fields *f, const char *fmt, ...)
+{
+        char msg[SG_NAME_MAX + 256];
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        (void)vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        r = sg_journal_event(SG_EVENT_SESSION_TERMINATED, LOG_NOTICE, f, msg);
+        if (r < 0)
+                log_error_errno(r, "cannot write to the journal: %m");
+        log_notice("%s", msg);
+}
+
 static void terminate(struct manager *d, sg_store *s, const struct sg_login *l,
                       const struct sg_identity *id, const char *why)
 {
         struct sg_event_fields f = {.export = -1};
-        char msg[SG_NAME_MAX + 256];
         int r;
 
         /* Recorded first, so that the close_session this causes finds the session ended. */
@@ -223,13 +240,9 @@ static void terminate(struct manager *d, sg_store *s, const struct sg_login *l,
         f.login_id = l->id;
         f.service = l->service;
         f.rhost = l->rhost;
-        (void)snprintf(msg, sizeof(msg),
-                       "Support session of %s terminated (login %" PRId64 "): access ended (%s)",
-                       l->user, l->id, why);
-        r = sg_journal_event(SG_EVENT_SESSION_TERMINATED, LOG_NOTICE, &f, msg);
-        if (r < 0)
-                log_error("cannot write to the journal: %s", strerror(-r));
-        log_notice("%s", msg);
+        journal_terminated(
+                &f, "Support session of %s terminated (login %" PRId64 "): access ended (%s)",
+                l->user, l->id, why);
 
         /* The process that opened the session (sshd's [priv] monitor, su, login) closes the
          * connection on SIGTERM; what the staff member started may survive it (non-pty
@@ -253,9 +266,8 @@ static void terminate(struct manager *d, sg_store *s, const struct sg_login *l,
  * nothing is done or journaled. */
 static int terminate_strays(struct manager *d, const struct sg_identity *id, const char *why)
 {
-        struct sg_event_fields f = {.export = -1};
-        char msg[SG_NAME_MAX + 256];
-        int n, r;
+        struct sg_event_fields f = {.export = -1, .user = id->user};
+        int n;
 
         n = signal_account(id->user, id->uid, 0); /* the exact count: live ones only */
         if (n <= 0)
@@ -266,15 +278,10 @@ static int terminate_strays(struct manager *d, const struct sg_identity *id, con
         (void)signal_account(id->user, id->uid, SIGCONT);
         kill_later(d, id->uid);
 
-        f.user = id->user;
-        (void)snprintf(msg, sizeof(msg),
-                       "Support session of %s terminated: process outlived its session "
-                       "(%d processes), access ended (%s)",
-                       id->user, n < 0 ? 0 : n, why);
-        r = sg_journal_event(SG_EVENT_SESSION_TERMINATED, LOG_NOTICE, &f, msg);
-        if (r < 0)
-                log_error("cannot write to the journal: %s", strerror(-r));
-        log_notice("%s", msg);
+        journal_terminated(&f,
+                           "Support session of %s terminated: process outlived its session "
+                           "(%d processes), access ended (%s)",
+                           id->user, n < 0 ? 0 : n, why);
         return 1;
 }
 
@@ -324,7 +331,7 @@ static void sweep_strays(struct manager *d, sg_store *s, const char *why, bool q
 
         r = sg_proc_uids(&uids, &n, quick);
         if (r < 0) {
-                log_error("cannot list the processes: %s", strerror(-r));
+                log_error_errno(r, "cannot list the processes: %m");
                 return;
         }
         for (size_t i = 0; i < n; i++) {
@@ -359,8 +366,7 @@ static void sweep_strays(struct manager *d, sg_store *s, const char *why, bool q
                 memcpy(name, id.user, sizeof(name)); /* user_covered() refills id */
                 r = user_covered(d, s, name, &id);
                 if (r < 0)
-                        log_error("cannot tell whether %s is still covered: %s", name,
-                                  strerror(-r));
+                        log_error_errno(r, "cannot tell whether %s is still covered: %m", name);
                 if (r != 0 || id.staff == SG_STAFF_NO || !streq(id.user, name)) {
                         remember_quiet(d, uids[i]);
                         continue;
@@ -515,22 +521,16 @@ static void export_signal(const struct export_session *e, int sig)
 static void end_export(struct manager *d, struct export_session *e, const char *why)
 {
         struct sg_event_fields f = {.export = 0, .user = e->user, .service = "sshd"};
-        char msg[SG_NAME_MAX + 256];
-        int r;
 
         export_signal(e, SIGHUP);
         export_signal(e, SIGTERM);
         export_signal(e, SIGCONT);
         e->ending = true;
         kill_later(d, 0);
-        (void)snprintf(msg, sizeof(msg),
-                       "Support session of %s terminated (process %d): data export ended (%s); "
-                       "the access goes on without it",
-                       e->user, (int)e->pid, why);
-        r = sg_journal_event(SG_EVENT_SESSION_TERMINATED, LOG_NOTICE, &f, msg);
-        if (r < 0)
-                log_error("cannot write to the journal: %s", strerror(-r));
-        log_notice("%s", msg);
+        journal_terminated(&f,
+                           "Support session of %s terminated (process %d): data export ended "
+                           "(%s); the access goes on without it",
+                           e->user, (int)e->pid, why);
 }
 
 static void sweep_exports(struct manager *d, sg_store *s, const char *why)
@@ -623,8 +623,7 @@ int sessions_sweep(struct manager *d, const char *why)
                         continue;
                 r = user_covered(d, s, l->user, &id);
                 if (r < 0) {
-                        log_error("cannot tell whether %s is still covered: %s", l->user,
-                                  strerror(-r));
+                        log_error_errno(r, "cannot tell whether %s is still covered: %m", l->user);
                         continue;
                 }
                 log_debug("login %" PRId64 " of %s: %s", l->id, l->user,

@@ -6,8 +6,11 @@
  *    decode to exactly those fields (and in lower case, and as a URL). */
 #include <assert.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "code.h"
+#include "macro.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

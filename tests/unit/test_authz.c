@@ -4,10 +4,12 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cmocka.h>
 
 #include "authz.h"
+#include "macro.h"
 
 static const enum sg_action managing[] = {
         SG_ACTION_GRANT,  SG_ACTION_REVOKE,   SG_ACTION_LIST,        SG_ACTION_HISTORY,

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <cmocka.h>
@@ -71,6 +72,20 @@ static void test_names(void **state)
                 assert_string_equal(sg_period_to_string(table[i].p), table[i].name);
                 assert_string_equal(sg_period_describe(table[i].p), table[i].description);
         }
+}
+
+/* SG_PERIOD_NAMES, which messages show, is the table's names in order. */
+static void test_names_list(void **state)
+{
+        char list[256] = "";
+
+        for (enum sg_period p = 0; p < _SG_PERIOD_MAX; p++) {
+                const char *sep = p == 0 ? "" : p == _SG_PERIOD_MAX - 1 ? " or " : ", ";
+
+                (void)strncat(list, sep, sizeof(list) - strlen(list) - 1);
+                (void)strncat(list, sg_period_to_string(p), sizeof(list) - strlen(list) - 1);
+        }
+        assert_string_equal(list, SG_PERIOD_NAMES);
 }
 
 static void test_names_bad(void **state)
@@ -263,13 +278,21 @@ int main(void)
 {
 #define T(f) cmocka_unit_test_setup(f, setup_berlin)
         const struct CMUnitTest tests[] = {
-                T(test_names),           T(test_names_bad),
-                T(test_hours),           T(test_hours_are_elapsed_across_dst),
-                T(test_today),           T(test_today_spring_forward),
-                T(test_today_fall_back), T(test_today_midnight_in_dst_gap),
-                T(test_weeks),           T(test_weeks_across_dst),
-                T(test_month),           T(test_after_2038),
-                T(test_permanent),       T(test_errors),
+                T(test_names),
+                T(test_names_list),
+                T(test_names_bad),
+                T(test_hours),
+                T(test_hours_are_elapsed_across_dst),
+                T(test_today),
+                T(test_today_spring_forward),
+                T(test_today_fall_back),
+                T(test_today_midnight_in_dst_gap),
+                T(test_weeks),
+                T(test_weeks_across_dst),
+                T(test_month),
+                T(test_after_2038),
+                T(test_permanent),
+                T(test_errors),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
