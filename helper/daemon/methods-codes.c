@@ -26,21 +26,17 @@ static int code_error(struct conn *c, const char *error, const char *k1, const c
                       const char *k2, const char *v2, const char *fmt, ...)
 {
         json_object *params = json_object_new_object();
-        _cleanup_free_ char *text = NULL;
         va_list ap;
-        int n;
+        int r;
 
-        va_start(ap, fmt);
-        n = vasprintf(&text, fmt, ap);
-        va_end(ap);
-        if (!params || n < 0) {
-                json_object_put(params);
-                return -ENOMEM;
+        if (params) {
+                (void)json_object_object_add(params, k1, json_object_new_string(v1));
+                (void)json_object_object_add(params, k2, json_object_new_string(v2));
         }
-        (void)json_object_object_add(params, k1, json_object_new_string(v1));
-        (void)json_object_object_add(params, k2, json_object_new_string(v2));
-        (void)json_object_object_add(params, "message", json_object_new_string(text));
-        return conn_error(c, error, params);
+        va_start(ap, fmt);
+        r = conn_errorv(c, error, params, fmt, ap);
+        va_end(ap);
+        return r;
 }
 
 int method_activate(struct conn *c, const struct params *args, const struct caller *who)

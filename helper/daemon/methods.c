@@ -33,15 +33,14 @@ int database_error(struct conn *c, sg_store *s, int r)
 
 int invalid(struct conn *c, const char *key, const char *fmt, ...)
 {
-        _cleanup_free_ char *text = NULL;
+        json_object *params = json_object_new_object();
         va_list ap;
-        int n;
 
+        if (params)
+                (void)json_object_object_add(params, "parameter", json_object_new_string(key));
         va_start(ap, fmt);
-        n = vasprintf(&text, fmt, ap);
+        (void)conn_errorv(c, "org.varlink.service.InvalidParameter", params, fmt, ap);
         va_end(ap);
-        (void)conn_errorf(c, "org.varlink.service.InvalidParameter", "parameter",
-                          json_object_new_string(key), "%s", n < 0 ? "invalid parameter" : text);
         return -EINVAL;
 }
 

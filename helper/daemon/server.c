@@ -139,26 +139,33 @@ void conn_end_more(struct conn *c)
         conn_set_more(c, NULL, NULL);
 }
 
+int conn_errorv(struct conn *c, const char *error, json_object *params, const char *fmt, va_list ap)
+{
+        _cleanup_free_ char *text = NULL;
+
+        if (!params || vasprintf(&text, fmt, ap) < 0) {
+                json_object_put(params);
+                return -ENOMEM;
+        }
+        (void)json_object_object_add(params, "message", json_object_new_string(text));
+        return conn_error(c, error, params);
+}
+
 int conn_errorf(struct conn *c, const char *error, const char *key, json_object *value,
                 const char *fmt, ...)
 {
         json_object *params = json_object_new_object();
-        _cleanup_free_ char *text = NULL;
         va_list ap;
-        int n;
+        int r;
 
-        va_start(ap, fmt);
-        n = vasprintf(&text, fmt, ap);
-        va_end(ap);
-        if (!params || n < 0) {
-                json_object_put(params);
-                json_object_put(value);
-                return -ENOMEM;
-        }
-        if (key)
+        if (params && key)
                 (void)json_object_object_add(params, key, value);
-        (void)json_object_object_add(params, "message", json_object_new_string(text));
-        return conn_error(c, error, params);
+        else
+                json_object_put(value);
+        va_start(ap, fmt);
+        r = conn_errorv(c, error, params, fmt, ap);
+        va_end(ap);
+        return r;
 }
 
 /* Handles the next complete message in the input buffer once the replies to the previous ones

@@ -6,6 +6,7 @@
  * no method: each parsed request goes to the dispatch function it was given. */
 
 #include <json-c/json.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -75,6 +76,9 @@ int conn_reply(struct conn *c, json_object *params, bool continues);    /* takes
 int conn_error(struct conn *c, const char *error, json_object *params); /* takes params */
 int conn_errorf(struct conn *c, const char *error, const char *key, json_object *value,
                 const char *fmt, ...) _printf_(5, 6);
+/* The same with the parameters given (it adds "message"); takes params. */
+int conn_errorv(struct conn *c, const char *error, json_object *params, const char *fmt, va_list ap)
+        _printf_(4, 0);
 /* Starts a reply in parts: more(c, data) is called for the next part until it calls
  * conn_end_more(). Takes data. */
 void conn_set_more(struct conn *c, conn_more_fn more, void *data);
