@@ -314,6 +314,38 @@ static int on_idle(sd_event_source *s, uint64_t usec, void *userdata)
         return 0;
 }
 
+int conn_new(struct server *s, int fd, const struct ucred *cred, struct conn **ret)
+{
+        struct conn *c = calloc(1, sizeof(*c));
+        int r;
+
+        if (!c) {
+                (void)close(fd);
+                return -ENOMEM;
+        }
+        c->server = s;
+        c->cred = *cred;
+        c->accepted_at = now_usec();
+        c->fd = fd;
+        c->next = s->conns;
+        if (s->conns)
+                s->conns->prev = c;
+        s->conns = c;
+        s->n_conns++;
+
+        r = sd_event_add_io(s->event, &c->io, c->fd, EPOLLIN, on_io, c);
+        if (r >= 0)
+                r = sd_event_add_time(s->event, &c->timer, CLOCK_MONOTONIC,
+                                      c->accepted_at + SERVER_IDLE_TIMEOUT_USEC, 0, on_idle, c);
+        if (r < 0) {
+                conn_free(c);
+                return r;
+        }
+        if (ret)
+                *ret = c;
+        return 0;
+}
+
 /* How many connections a peer uid holds now. */
 static size_t conns_of_uid(struct server *s, uid_t uid)
 {
@@ -433,28 +465,9 @@ static int conn_accept(struct server *s)
                         continue;
                 }
 
-                c = calloc(1, sizeof(*c));
-                if (!c)
-                        return -ENOMEM;
-                c->server = s;
-                c->cred = cred;
-                c->accepted_at = now_usec();
-                c->fd = TAKE_FD(fd);
-                c->next = s->conns;
-                if (s->conns)
-                        s->conns->prev = c;
-                s->conns = c;
-                s->n_conns++;
-
-                r = sd_event_add_io(s->event, &c->io, c->fd, EPOLLIN, on_io, c);
-                if (r >= 0)
-                        r = sd_event_add_time(s->event, &c->timer, CLOCK_MONOTONIC,
-                                              c->accepted_at + SERVER_IDLE_TIMEOUT_USEC, 0, on_idle,
-                                              c);
-                if (r < 0) {
-                        conn_free(c);
+                r = conn_new(s, TAKE_FD(fd), &cred, &c);
+                if (r < 0)
                         return r;
-                }
         }
         return 0;
 }

@@ -71,6 +71,9 @@ void server_init(struct server *s, sd_event *event, server_dispatch_fn dispatch,
 int server_listen(struct server *s, const char *path, enum server_listen_mode mode);
 void server_done(struct server *s);
 
+/* A connection on fd (taken, also on failure) from the peer cred; conn_accept() makes them, and
+ * tests in process make one on a socketpair. */
+int conn_new(struct server *s, int fd, const struct ucred *cred, struct conn **ret);
 void conn_free(struct conn *c);
 int conn_reply(struct conn *c, json_object *params, bool continues);    /* takes params */
 int conn_error(struct conn *c, const char *error, json_object *params); /* takes params */

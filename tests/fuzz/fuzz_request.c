@@ -87,11 +87,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         return 0;
 }
 
-static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
-{
-        return 0;
-}
-
 /* What a client would do with the queued replies: split at NUL, parse each. */
 static void check_replies(struct conn *c)
 {
@@ -119,6 +114,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         static const uid_t callers[] = {0, 1, 65534, 4242};
         struct conn *c;
+        struct ucred cred;
         int sv[2];
         size_t off;
 
@@ -128,16 +124,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 reset_database();
 
         assert(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) == 0);
-        c = calloc(1, sizeof(*c));
-        assert(c);
-        c->server = &d.server;
-        c->fd = sv[0];
-        c->cred.uid = callers[data[0] % ELEMENTSOF(callers)];
-        c->cred.gid = c->cred.uid;
-        c->cred.pid = getpid();
-        assert(sd_event_add_io(d.event, &c->io, c->fd, EPOLLIN, on_io, c) >= 0);
-        d.server.conns = c;
-        d.server.n_conns = 1;
+        cred.uid = cred.gid = callers[data[0] % ELEMENTSOF(callers)];
+        cred.pid = getpid();
+        assert(conn_new(&d.server, sv[0], &cred, &c) >= 0);
 
         off = 1;
         while (off < size && !c->dead) {

@@ -149,14 +149,12 @@ trap 'if [ -n "$NSPAWN_PID" ]; then kill "$NSPAWN_PID" 2>/dev/null || true; fi' 
 # the package manager's own records and systemd's per-boot state, which every install and boot
 # changes whatever the package.
 snapshot() {
+    local where=(etc/pam.d etc/ssh etc/security var/lib \( -path var/lib/dpkg -o -path var/lib/apt
+        -o -path var/lib/systemd/random-seed -o -path var/lib/systemd/timers \) -prune -o)
     (
         cd "$ROOT"
-        find etc/pam.d etc/ssh etc/security var/lib \( -path var/lib/dpkg -o -path var/lib/apt \
-            -o -path var/lib/systemd/random-seed -o -path var/lib/systemd/timers \) -prune -o \
-            -printf '%p %m %U:%G %y\n' | sort
-        find etc/pam.d etc/ssh etc/security var/lib \( -path var/lib/dpkg -o -path var/lib/apt \
-            -o -path var/lib/systemd/random-seed -o -path var/lib/systemd/timers \) -prune -o \
-            -type f -print0 | sort -z | xargs -0 sha256sum
+        find "${where[@]}" -printf '%p %m %U:%G %y\n' | sort
+        find "${where[@]}" -type f -print0 | sort -z | xargs -0 sha256sum
     )
 }
 

@@ -41,11 +41,6 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
         return remove(path);
 }
 
-static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
-{
-        return 0;
-}
-
 static int setup(void **state)
 {
         struct sg_error err = {};
@@ -76,19 +71,14 @@ static int teardown(void **state)
 static json_object *call(uid_t uid, const char *method, json_object *params)
 {
         json_object *req = json_object_new_object(), *reply = NULL;
-        struct conn *c = calloc(1, sizeof(*c));
+        struct ucred cred = {.pid = getpid(), .uid = uid, .gid = uid};
+        struct conn *c;
         char *nul;
         int sv[2];
 
         assert_non_null(req);
-        assert_non_null(c);
         assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv), 0);
-        c->server = &m.server;
-        c->fd = sv[0];
-        c->cred = (struct ucred){.pid = getpid(), .uid = uid, .gid = uid};
-        assert_true(sd_event_add_io(m.event, &c->io, c->fd, EPOLLIN, on_io, c) >= 0);
-        m.server.conns = c;
-        m.server.n_conns = 1;
+        assert_int_equal(conn_new(&m.server, sv[0], &cred, &c), 0);
 
         (void)json_object_object_add(req, "method", json_object_new_string(method));
         (void)json_object_object_add(req, "parameters", params ? params : json_object_new_object());
