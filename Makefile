@@ -33,6 +33,9 @@ SANITIZE    ?=
 PKGS        := libsystemd sqlite3 json-c zlib
 PKG_CFLAGS  := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# The module is a client of the daemon: it never links SQLite (only the daemon opens the
+# database), so an object of the common library that needs it cannot end up inside.
+MODULE_LIBS := $(shell pkg-config --libs libsystemd json-c 2>/dev/null)
 
 WARNINGS    := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wmissing-prototypes \
                -Wstrict-prototypes -Wvla -Wundef -Wno-unused-parameter
@@ -108,7 +111,7 @@ $(COMMON_LIB): $(COMMON_OBJ)
 $(MODULE): $(B)/pam_module/pam_supportgrant.o $(COMMON_LIB) pam_module/module.map
 	$(call say,LD,$@)
 	$(Q)$(CC) -shared $(ALL_LDFLAGS) $(MODULE_DEFS) -Wl,--version-script=pam_module/module.map \
-		-o $@ $(B)/pam_module/pam_supportgrant.o $(COMMON_LIB) $(PKG_LIBS) -lpam
+		-o $@ $(B)/pam_module/pam_supportgrant.o $(COMMON_LIB) $(MODULE_LIBS) -lpam
 
 $(CLI): $(HELPER_CLI_SRC:%.c=$(B)/%.o) $(COMMON_LIB)
 	$(call say,LD,$@)

@@ -23,11 +23,18 @@ sg_host_setup "$B"
 supportgrant grant jdoe --period 1w --note bench >/dev/null
 
 # The same sshd without supportgrant: a symlink named sshd-plain makes OpenSSH 9.2 use PAM
-# service sshd-plain (HOST-FACTS), which gets the untouched /etc/pam.d/sshd; its own config
-# file is the untouched sshd_config.
+# service sshd-plain (HOST-FACTS), which gets the untouched /etc/pam.d/sshd, including copies
+# of the common-* files without the pam-auth-update profile's lines; its own config file is the
+# untouched sshd_config without the drop-in directory (which holds supportgrant's Match block).
 ln -s /usr/sbin/sshd /usr/sbin/sshd-plain
-cp "$SG_HOST_DIR/pam.sshd.orig" /etc/pam.d/sshd-plain
-cp "$SG_HOST_DIR/sshd_config.orig" "$SG_HOST_DIR/sshd_config.plain"
+for f in /etc/pam.d/common-*; do
+    grep -v pam_supportgrant "$f" >"$f-plain"
+done
+sed 's/^@include \(common-[a-z-]*\)$/@include \1-plain/' "$SG_HOST_DIR/pam.sshd.orig" >/etc/pam.d/sshd-plain
+grep -q 'common-account-plain' /etc/pam.d/sshd-plain || sg_die "sshd-plain: no common-account-plain"
+! grep -rq pam_supportgrant /etc/pam.d/sshd-plain /etc/pam.d/common-*-plain ||
+    sg_die "sshd-plain still names pam_supportgrant"
+grep -v '^Include /etc/ssh/sshd_config.d/' "$SG_HOST_DIR/sshd_config.orig" >"$SG_HOST_DIR/sshd_config.plain"
 for _ in 1 2 3 4 5 6 7 8 9 10; do
     PLAIN_PORT=$((20000 + RANDOM % 40000))
     sg_port_free "$PLAIN_PORT" && [ "$PLAIN_PORT" != "$SG_SSH_PORT" ] && break

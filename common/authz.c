@@ -39,6 +39,12 @@ int sg_authorize(const struct sg_caller *c, enum sg_action a, enum sg_missing *r
                 if (c->uid != 0)
                         missing = SG_MISSING_ROOT;
                 break;
+        case SG_ACTION_LOGIN:
+                /* The module runs as root inside sshd, login, su and cron; a login row or a
+                 * reason from anyone else would be forged. */
+                if (c->uid != 0)
+                        missing = SG_MISSING_PAM_MODULE;
+                break;
         case SG_ACTION_EXPORT_REFUSED:
         case SG_ACTION_EXPORT_STARTED:
                 /* Recorded under the caller's own name, by root: no one speaks for another. */
@@ -68,6 +74,8 @@ const char *sg_missing_to_string(enum sg_missing m)
         case SG_MISSING_STAFF:
                 return "a staff account (only the gate of a staff session reports a refused "
                        "export)";
+        case SG_MISSING_PAM_MODULE:
+                return "root privileges (only the PAM module records logins)";
         }
         return "unknown";
 }

@@ -22,6 +22,7 @@ enum sg_action {
         SG_ACTION_RIGHTS_CHANGE,
         SG_ACTION_EXPORT_REFUSED, /* the gate of a staff session reports a refusal */
         SG_ACTION_EXPORT_STARTED, /* ... or that it starts a session with export */
+        SG_ACTION_LOGIN,          /* the PAM module's phases: check, reason, open, close */
         _SG_ACTION_MAX,
 };
 
@@ -41,6 +42,7 @@ enum sg_missing {
         SG_MISSING_ROOT,              /* only root may change rights */
         SG_MISSING_NOT_STAFF,         /* staff accounts may only ask for their own status */
         SG_MISSING_STAFF,             /* only the gate of a staff session reports a refusal */
+        SG_MISSING_PAM_MODULE,        /* only the PAM module, as root, records logins */
 };
 
 /* Whether the caller holds the right to activate: root always, staff never, an explicit

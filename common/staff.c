@@ -3,7 +3,6 @@
 #include <pwd.h>
 
 #include "staff.h"
-#include "store.h"
 
 /* NSS lookups with a buffer that grows on ERANGE (LDAP groups can be large). */
 #define NSS_BUF_START 4096
@@ -196,29 +195,6 @@ enum sg_staff sg_staff_decide(struct sg_identity *id, const gid_t *last_gid, boo
         }
         id->is_staff = id->staff == SG_STAFF_YES;
         return id->staff;
-}
-
-int sg_staff_settle(sg_store *s, const struct sg_config *c, struct sg_identity *id)
-{
-        gid_t last;
-        bool have_last;
-        int local, known, r;
-
-        if (id->staff != SG_STAFF_UNKNOWN || id->uid == 0)
-                return (int)sg_staff_decide(id, NULL, true, false);
-        local = sg_user_is_local(NULL, id->user);
-        if (local < 0)
-                return local;
-        if (!s) /* no database yet: nobody was ever known as staff here */
-                return (int)sg_staff_decide(id, NULL, local, false);
-        r = sg_store_staff_gid_get(s, c->staff_group, &last);
-        if (r < 0 && r != -ENOENT)
-                return r;
-        have_last = r >= 0;
-        known = sg_store_staff_known(s, id->user);
-        if (known < 0)
-                return known;
-        return (int)sg_staff_decide(id, have_last ? &last : NULL, local, known);
 }
 
 int sg_staff_group_gid(const struct sg_config *c, gid_t *ret)

@@ -58,13 +58,6 @@ int sg_identity_lookup_uid(const struct sg_config *c, uid_t uid, struct sg_ident
 enum sg_staff sg_staff_decide(struct sg_identity *id, const gid_t *last_gid, bool local,
                               bool known);
 
-/* sg_staff_decide() with what the database knows (the staff group's last gid, whether the
- * account was known as staff) and /etc/passwd. s NULL: there is no database yet, so nothing
- * was ever known. Negative errno when either cannot be read: the caller then cannot tell, and
- * denies. */
-typedef struct sg_store sg_store;
-int sg_staff_settle(sg_store *s, const struct sg_config *c, struct sg_identity *id);
-
 /* The gid the staff group resolves to now. -ENOENT when NSS says there is none (or a failing
  * source makes it look so), another negative errno when NSS failed. */
 int sg_staff_group_gid(const struct sg_config *c, gid_t *ret);

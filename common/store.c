@@ -107,6 +107,9 @@ static const struct {
         /* Repeated denials of one account and origin within a minute are one row. */
         {4, "ALTER TABLE logins ADD COLUMN count INTEGER NOT NULL DEFAULT 1;"
             "CREATE INDEX logins_by_origin ON logins (user, rhost, service, id);"},
+        /* The reason between a login's phases lives in the daemon's memory now (it needs no
+         * disk); reasons an earlier version left waiting are asked again. */
+        {5, "DROP TABLE login_tokens;"},
 };
 
 _Static_assert(ELEMENTSOF(migrations) == SG_STORE_SCHEMA_VERSION,
@@ -1063,85 +1066,6 @@ int sg_store_open_sessions(sg_store *s, sg_login_cb cb, void *userdata)
         return logins_run(s, st, cb, userdata);
 }
 
-/* ---- login tokens ----------------------------------------------------------------------- */
-
-int sg_store_token_new(sg_store *s, const char *user, const char *reason, time_t now,
-                       char token[static SG_TOKEN_LEN + 1])
-{
-        _cleanup_stmt_ sqlite3_stmt *del = NULL, *ins = NULL;
-        uint8_t raw[SG_TOKEN_LEN / 2];
-        int r;
-
-        r = sg_random_bytes(raw, sizeof(raw));
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < sizeof(raw); i++)
-                (void)snprintf(token + 2 * i, 3, "%02x", raw[i]);
-
-        /* Tokens of logins that never reached their session are useless after their age. */
-        r = prepare(s, "DELETE FROM login_tokens WHERE created < ?", &del);
-        if (r < 0)
-                return r;
-        sqlite3_bind_int64(del, 1, now - SG_TOKEN_MAX_AGE);
-        r = step_done(s, del);
-        if (r < 0)
-                return r;
-
-        r = prepare(s,
-                    "INSERT INTO login_tokens (token, user, reason, created) VALUES (?, ?, ?, ?)",
-                    &ins);
-        if (r < 0)
-                return r;
-        bind_text(ins, 1, token);
-        bind_text(ins, 2, user);
-        bind_text(ins, 3, reason);
-        sqlite3_bind_int64(ins, 4, now);
-        return step_done(s, ins);
-}
-
-int sg_store_token_get(sg_store *s, const char *token, const char *user, time_t now, bool consume,
-                       char *reason, size_t reason_size)
-{
-        _cleanup_stmt_ sqlite3_stmt *sel = NULL, *del = NULL;
-        time_t created;
-        int r, rc;
-
-        r = prepare(s, "SELECT reason, created FROM login_tokens WHERE token = ? AND user = ?",
-                    &sel);
-        if (r < 0)
-                return r;
-        bind_text(sel, 1, token);
-        bind_text(sel, 2, user);
-        rc = sqlite3_step(sel);
-        if (rc == SQLITE_DONE)
-                return -ENOENT;
-        if (rc != SQLITE_ROW)
-                return store_fail(s, rc);
-        created = (time_t)sqlite3_column_int64(sel, 1);
-        r = column_copy(s, sel, 0, reason, reason_size);
-        if (r < 0)
-                return r;
-        sqlite3_reset(sel);
-
-        if (consume) {
-                r = prepare(s, "DELETE FROM login_tokens WHERE token = ?", &del);
-                if (r < 0)
-                        return r;
-                bind_text(del, 1, token);
-                r = step_done(s, del);
-                if (r < 0)
-                        return r;
-                /* Someone else consumed it between our SELECT and DELETE: single use. */
-                if (sqlite3_changes(s->db) == 0)
-                        return -ENOENT;
-        }
-        /* A clock that jumped backwards makes a token look young; one from the far future is
-         * not ours to trust either. */
-        if (created < now - SG_TOKEN_MAX_AGE || created > now + SG_TOKEN_MAX_AGE)
-                return -ENOENT;
-        return 0;
-}
-
 /* ---- rights ----------------------------------------------------------------------------- */
 
 /* A query of one text parameter that yields at most one integer: 1 with *ret set when there
@@ -1414,7 +1338,6 @@ int sg_store_prune(sg_store *s, time_t cutoff, time_t code_cutoff, time_t now)
                 "DELETE FROM logins WHERE time < ?1 AND "
                 "NOT (outcome = 'accepted' AND ended_at IS NULL)",
                 "DELETE FROM used_codes WHERE created < ?2",
-                "DELETE FROM login_tokens WHERE created < ?3",
         };
         int r, removed = 0;
 
@@ -1429,7 +1352,6 @@ int sg_store_prune(sg_store *s, time_t cutoff, time_t code_cutoff, time_t now)
                         break;
                 sqlite3_bind_int64(st, 1, cutoff);
                 sqlite3_bind_int64(st, 2, code_cutoff);
-                sqlite3_bind_int64(st, 3, now - SG_TOKEN_MAX_AGE);
                 r = step_done(s, st);
                 if (r < 0)
                         break;

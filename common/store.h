@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The SQLite store: grants, logins, rights, used activation codes and the one-time login
- * tokens that carry a reason from sshd's [pam] child to its monitor. This file owns all SQL.
+/* The SQLite store: grants, logins, rights and used activation codes. This file owns all SQL;
+ * only supportgrantd uses it (the PAM module is its client).
  *
  * Every function returns 0 (or a documented positive value) or a negative errno:
  *   -ENOENT           the database (or the row asked for) does not exist
@@ -21,10 +21,8 @@
 #include "error.h"
 #include "grant.h"
 
-#define SG_STORE_SCHEMA_VERSION  4
+#define SG_STORE_SCHEMA_VERSION  5
 #define SG_STORE_BUSY_TIMEOUT_MS 2000
-#define SG_TOKEN_LEN             32  /* hex characters of a login token */
-#define SG_TOKEN_MAX_AGE         600 /* seconds between reason and session open */
 
 typedef struct sg_store sg_store;
 
@@ -102,14 +100,6 @@ int sg_store_login_find_open(sg_store *s, const char *user, pid_t pid, uint64_t 
 /* Accepted logins whose session has not ended. */
 int sg_store_open_sessions(sg_store *s, sg_login_cb cb, void *userdata);
 
-/* One-time login tokens: the reason asked in one process, consumed in another. */
-int sg_store_token_new(sg_store *s, const char *user, const char *reason, time_t now,
-                       char token[static SG_TOKEN_LEN + 1]);
-/* Looks a token up for this user, not older than SG_TOKEN_MAX_AGE; with consume, deletes it.
- * -ENOENT when unknown, used, expired or of another user. */
-int sg_store_token_get(sg_store *s, const char *token, const char *user, time_t now, bool consume,
-                       char *reason, size_t reason_size);
-
 /* Staff unknown (SPEC §2). Whether the host has ever known the account as staff (a login row
  * or a user grant named it, whatever was pruned since): 1 or 0. The gid staff_group had when it
  * last resolved: -ENOENT when none was recorded. _set writes only a change (returns 1 then). */
@@ -144,6 +134,6 @@ int sg_store_code_mark_used(sg_store *s, const char *code_id, time_t created, ti
                             char *ret_used_by);
 
 /* Deletes what is older than the retention cutoff: grants that ended (expired or revoked)
- * before it, logins before it that are not open sessions, stale tokens, used codes that can no
- * longer be redeemed anyway (created before code_cutoff). Returns the number of rows removed. */
+ * before it, logins before it that are not open sessions, used codes that can no longer be
+ * redeemed anyway (created before code_cutoff). Returns the number of rows removed. */
 int sg_store_prune(sg_store *s, time_t cutoff, time_t code_cutoff, time_t now);

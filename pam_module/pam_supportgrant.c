@@ -3,8 +3,10 @@
  * pam_supportgrant: lets staff accounts in only while the customer has activated support
  * access for them, asks each staff login for a reason and records it.
  *
- * Accounts that are not staff get PAM_IGNORE in every phase, before the database is touched.
- * For staff every doubt denies. See pam_supportgrant(8).
+ * Accounts that are not staff get PAM_IGNORE in every phase, decided by NSS alone, without
+ * connecting anywhere. For staff the module is a client of supportgrantd, the only program
+ * that opens the database (io.supportgrant's Login* methods); every doubt denies, and a
+ * daemon that does not answer denies before anything is asked. See pam_supportgrant(8).
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -13,21 +15,19 @@
 #include <syslog.h>
 
 #include "conf.h"
+#include "grant.h"
 #include "journal.h"
-#include "proc.h"
 #include "reason.h"
 #include "staff.h"
-#include "store.h"
 #include "timeutil.h"
 #include "varlink.h"
 
-#define REASON_PROMPT        "Reason for this login: "
-#define REASON_TRIES         3
-#define TOKEN_ENV            "SUPPORTGRANT_TOKEN"
-#define LOGIN_DATA           "pam_supportgrant_login_id"
-#define RAN_DATA             "pam_supportgrant_ran_" /* + phase: it ran in this transaction */
-#define DENIAL_MERGE_SECONDS 60   /* repeated denials of one account and origin: one row */
-#define DAEMON_TIMEOUT       5000 /* ms; the daemon may be starting through socket activation */
+#define REASON_PROMPT  "Reason for this login: "
+#define REASON_TRIES   3
+#define TOKEN_ENV      "SUPPORTGRANT_TOKEN"
+#define LOGIN_DATA     "pam_supportgrant_login_id"
+#define RAN_DATA       "pam_supportgrant_ran_" /* + phase: it ran in this transaction */
+#define DAEMON_TIMEOUT 5000 /* ms; the daemon may be starting through socket activation */
 
 /* Everything a phase needs, on the stack of pam_sm_* (no global state in a module). */
 struct ctx {
@@ -44,7 +44,16 @@ struct ctx {
         const char *service;
         const char *rhost;
         const char *tty;
+        sg_varlink_client *vl;  /* to supportgrantd, opened at the first call of the phase */
+        bool daemon_failed;     /* it did not answer (logged once) */
+        char daemon_error[128]; /* the last error it answered with */
 };
+
+static void ctx_done(struct ctx *c)
+{
+        sg_varlink_client_free(c->vl);
+        c->vl = NULL;
+}
 
 static void message(struct ctx *c, int style, const char *fmt, ...) _printf_(3, 4);
 static void message(struct ctx *c, int style, const char *fmt, ...)
@@ -166,44 +175,241 @@ enum setup_result {
         SETUP_ERROR,   /* could not tell: deny */
 };
 
-static void store_closep(sg_store **s)
-{
-        sg_store_close(*s);
-}
+/* ---- supportgrantd ----------------------------------------------------------------------- */
 
-/* The staff group does not resolve (or one of the account's groups has no name because NSS
- * failed): what the database remembers decides, or the account stays unknown. */
-static void settle_unknown(struct ctx *c)
+/* One call to the daemon. 0 with *ret_params (into *ret_reply, which the caller puts);
+ * -EPROTO with *ret_error for an error reply; another negative errno when it does not answer
+ * (logged). Takes params. */
+static int daemon_call(struct ctx *c, const char *method, json_object *params,
+                       json_object **ret_reply, const char **ret_error, json_object **ret_params)
 {
-        _cleanup_(store_closep) sg_store *s = NULL;
-        struct sg_error err = {};
+        _cleanup_(json_object_putp) json_object *p = params;
+        const char *error = NULL;
         int r;
 
-        if (c->id.uid != 0) {
-                r = sg_store_open(c->cfg.database, 0, &s, &err);
-                /* No database at all (nothing was ever recorded): no one was known as staff. */
-                if (r < 0 && r != -ENOENT) {
-                        pam_syslog(c->pamh, LOG_ERR, "cannot open the supportgrant database: %s",
-                                   err.msg);
-                        return;
-                }
+        *ret_reply = NULL;
+        if (ret_error)
+                *ret_error = NULL;
+        if (!p)
+                return -ENOMEM;
+        r = c->vl ? 0 : sg_varlink_connect(c->cfg.socket, DAEMON_TIMEOUT, &c->vl);
+        if (r >= 0)
+                r = sg_varlink_call(c->vl, method, p, ret_reply, &error, ret_params);
+        if (r < 0) {
+                if (!c->daemon_failed)
+                        pam_syslog(c->pamh, LOG_ERR, "supportgrantd at %s does not answer: %s",
+                                   c->cfg.socket, strerror(-r));
+                c->daemon_failed = true;
+                sg_varlink_client_free(c->vl);
+                c->vl = NULL;
+                return r;
         }
-        r = sg_staff_settle(s, &c->cfg, &c->id);
+        if (error) {
+                json_object *m = NULL;
+
+                (void)snprintf(c->daemon_error, sizeof(c->daemon_error), "%s", error);
+                (void)json_object_object_get_ex(*ret_params, "message", &m);
+                if (ret_error)
+                        *ret_error = error;
+                else
+                        pam_syslog(c->pamh, LOG_ERR, "supportgrantd refused %s: %s (%s)", method,
+                                   error, m ? json_object_get_string(m) : "no message");
+                return -EPROTO;
+        }
+        return 0;
+}
+
+static bool is_error(const char *error, const char *name)
+{
+        return error && strneq(error, SG_VARLINK_INTERFACE ".", strlen(SG_VARLINK_INTERFACE ".")) &&
+               streq(error + strlen(SG_VARLINK_INTERFACE "."), name);
+}
+
+static void add_string(json_object *o, const char *key, const char *value)
+{
+        if (o && value)
+                (void)json_object_object_add(o, key, json_object_new_string(value));
+}
+
+/* The account and where it logs in from: the parameters every Login* method takes. */
+static json_object *subject_params(struct ctx *c)
+{
+        json_object *o = json_object_new_object(), *deps = json_object_new_array();
+
+        if (!o || !deps) {
+                json_object_put(o);
+                json_object_put(deps);
+                return NULL;
+        }
+        for (size_t i = 0; i < c->id.n_departments; i++)
+                (void)json_object_array_add(deps, json_object_new_string(c->id.departments[i]));
+        add_string(o, "user", c->id.user);
+        (void)json_object_object_add(o, "departments", deps);
+        add_string(o, "service", c->service);
+        add_string(o, "rhost", c->rhost);
+        add_string(o, "tty", c->tty);
+        return o;
+}
+
+static bool get_bool(json_object *params, const char *key)
+{
+        json_object *v = NULL;
+
+        return json_object_object_get_ex(params, key, &v) && json_object_get_boolean(v);
+}
+
+static const char *get_string(json_object *params, const char *key)
+{
+        json_object *v = NULL;
+
+        if (!json_object_object_get_ex(params, key, &v) ||
+            !json_object_is_type(v, json_type_string))
+                return NULL;
+        return json_object_get_string(v);
+}
+
+/* ---- refusals ---------------------------------------------------------------------------- */
+
+/* A refusal the daemon could not record (it does not answer, or the configuration is broken):
+ * the journal and syslog get it from here; then the user is told. */
+static void record_denial_here(struct ctx *c, const char *detail, const char *user_message)
+{
+        struct sg_event_fields f = {.export = -1};
+        _cleanup_free_ char *msg = NULL;
+        int r;
+
+        f.user = c->id.user;
+        f.service = c->service;
+        f.rhost = c->rhost;
+        if (asprintf(&msg, "Support login of %s%s%s denied: %s", c->id.user,
+                     isempty(c->rhost) ? "" : " from ", strempty(c->rhost), detail) < 0)
+                msg = NULL;
+        r = sg_journal_event(SG_EVENT_LOGIN_DENIED, LOG_NOTICE, &f, msg ? msg : detail);
         if (r < 0)
-                pam_syslog(c->pamh, LOG_ERR, "cannot tell whether %s was known as staff: %s",
-                           c->id.user, s ? sg_store_errmsg(s) : strerror(-r));
+                pam_syslog(c->pamh, LOG_ERR, "cannot write to the journal: %s", strerror(-r));
+        pam_syslog(c->pamh, LOG_NOTICE, "denied staff account %s: %s", c->id.user, detail);
+        if (user_message)
+                message(c, PAM_ERROR_MSG, "%s", user_message);
+}
+
+/* A refusal the module decided: recorded by the daemon (a denied row and the journal), or
+ * here when it cannot. */
+static void record_denial(struct ctx *c, const char *reason, const char *detail,
+                          const char *user_message)
+{
+        _cleanup_(json_object_putp) json_object *reply = NULL;
+        json_object *params = subject_params(c), *out;
+
+        add_string(params, "detail", detail);
+        if (reason && reason[0])
+                add_string(params, "reason", reason);
+        if (daemon_call(c, SG_VARLINK_INTERFACE ".LoginDenied", params, &reply, NULL, &out) < 0) {
+                record_denial_here(c, detail, user_message);
+                return;
+        }
+        pam_syslog(c->pamh, LOG_NOTICE, "denied staff account %s: %s", c->id.user, detail);
+        if (user_message)
+                message(c, PAM_ERROR_MSG, "%s", user_message);
+}
+
+/* The daemon did not answer, or answered with an error: access cannot be checked. */
+static void deny_unavailable(struct ctx *c)
+{
+        if (!c->daemon_failed && is_error(c->daemon_error, "DatabaseError"))
+                record_denial_here(c, "database unavailable",
+                                   "Support access cannot be checked on this host (its "
+                                   "supportgrant database is unavailable), so it is denied. The "
+                                   "host administrator must look at the system log.");
+        else if (c->daemon_failed)
+                record_denial_here(c, "supportgrantd is not running",
+                                   "Support access cannot be checked on this host right now "
+                                   "(supportgrantd does not answer), so it is denied. The host "
+                                   "administrator must look at the system log.");
+        else
+                record_denial_here(c, "supportgrantd error",
+                                   "Support access cannot be checked on this host right now "
+                                   "(supportgrantd reports an error), so it is denied. The host "
+                                   "administrator must look at the system log.");
+}
+
+/* The configuration must be whole before a staff account is let in. */
+static int check_config(struct ctx *c)
+{
+        if (c->conf_r >= 0)
+                return 0;
+        pam_syslog(c->pamh, LOG_ERR, "configuration error: %s", c->conf_err.msg);
+        record_denial_here(c, "configuration error",
+                           "Support access is unavailable on this host: its supportgrant "
+                           "configuration is broken. The host administrator must fix it "
+                           "(see the system log).");
+        return -EINVAL;
+}
+
+/* The daemon has recorded it; the user is told what to do. */
+static void tell_not_covered(struct ctx *c)
+{
+        message(c, PAM_ERROR_MSG,
+                "Support access for %s is not activated on this host.\n"
+                "Ask the customer to activate it, e.g. \"supportgrant grant %s\" for one "
+                "hour, or send them an activation code made with \"supportgrant request\".",
+                c->id.user, c->id.user);
+        pam_syslog(c->pamh, LOG_NOTICE, "denied staff account %s: no active grant", c->id.user);
+}
+
+/* ---- who is staff ------------------------------------------------------------------------ */
+
+/* The staff group does not resolve (or one of the account's groups has no name because NSS
+ * failed): what the daemon remembers decides, or the account stays unknown. *ret_known: the
+ * host has known it as staff. */
+static void settle_unknown(struct ctx *c, bool *ret_known)
+{
+        _cleanup_(json_object_putp) json_object *reply = NULL;
+        json_object *params, *gids, *out;
+        const char *staff;
+
+        *ret_known = false;
+        if (c->id.uid == 0) {
+                (void)sg_staff_decide(&c->id, NULL, true, false); /* root is never staff */
+                return;
+        }
+        params = subject_params(c);
+        gids = json_object_new_array();
+        if (!params || !gids) {
+                json_object_put(params);
+                json_object_put(gids);
+                return;
+        }
+        for (size_t i = 0; i < c->id.n_gids; i++)
+                (void)json_object_array_add(gids, json_object_new_int64(c->id.gids[i]));
+        (void)json_object_object_add(params, "gids", gids);
+        (void)json_object_object_add(params, "uid", json_object_new_int64(c->id.uid));
+        add_string(params, "staff_group", c->cfg.staff_group);
+        if (daemon_call(c, SG_VARLINK_INTERFACE ".LoginSettle", params, &reply, NULL, &out) < 0) {
+                pam_syslog(c->pamh, LOG_ERR, "cannot tell whether %s was known as staff",
+                           c->id.user);
+                return;
+        }
+        staff = get_string(out, "staff");
+        *ret_known = get_bool(out, "known");
+        if (staff && streq(staff, "yes"))
+                c->id.staff = SG_STAFF_YES;
+        else if (staff && streq(staff, "no"))
+                c->id.staff = SG_STAFF_NO;
+        c->id.is_staff = c->id.staff == SG_STAFF_YES;
 }
 
 /* Parses arguments, finds the user and decides whether this module has any business with it.
- * Logs nothing about non-staff accounts. */
+ * Logs nothing about non-staff accounts. *ret_known: for SETUP_UNKNOWN, whether the host has
+ * known the account as staff. */
 static enum setup_result setup(struct ctx *c, pam_handle_t *pamh, int flags, int argc,
-                               const char **argv)
+                               const char **argv, bool *ret_known)
 {
         char name[4 * SG_NAME_MAX];
         int r;
 
         c->pamh = pamh;
         c->flags = flags;
+        *ret_known = false;
         parse_args(c, argc, argv);
 
         r = pam_get_user(pamh, &c->user, NULL);
@@ -225,8 +431,6 @@ static enum setup_result setup(struct ctx *c, pam_handle_t *pamh, int flags, int
                 pam_syslog(pamh, LOG_WARNING,
                            "%s is staff by group %s, which the broken configuration may mean",
                            c->user, c->cfg.staff_group);
-        if (c->id.staff == SG_STAFF_UNKNOWN)
-                settle_unknown(c);
         if (c->id.staff == SG_STAFF_NO) {
                 if (c->debug)
                         pam_syslog(pamh, LOG_DEBUG, "%s is not in %s: ignoring",
@@ -237,143 +441,36 @@ static enum setup_result setup(struct ctx *c, pam_handle_t *pamh, int flags, int
         c->service = get_item_string(pamh, PAM_SERVICE);
         c->rhost = get_item_string(pamh, PAM_RHOST);
         c->tty = get_item_string(pamh, PAM_TTY);
+        if (c->id.staff == SG_STAFF_UNKNOWN)
+                settle_unknown(c, ret_known);
+        if (c->id.staff == SG_STAFF_NO)
+                return SETUP_NOT_STAFF;
         return c->id.staff == SG_STAFF_YES ? SETUP_STAFF : SETUP_UNKNOWN;
-}
-
-/* Records a refusal everywhere it must show: the journal, the login overview (when the
- * database can take it) and syslog; then tells the user. */
-static void record_denial(struct ctx *c, sg_store *s, const char *reason, const char *detail,
-                          const char *user_message)
-{
-        struct sg_login l = {.outcome = SG_LOGIN_DENIED, .time = time(NULL)};
-        struct sg_event_fields f = {.export = -1};
-        _cleanup_free_ char *msg = NULL;
-        int r;
-
-        (void)strcpy_checked(l.user, sizeof(l.user), c->id.user);
-        if (reason)
-                (void)strcpy_checked(l.reason, sizeof(l.reason), reason);
-        (void)snprintf(l.service, sizeof(l.service), "%s", c->service);
-        (void)snprintf(l.rhost, sizeof(l.rhost), "%s", c->rhost);
-        (void)snprintf(l.tty, sizeof(l.tty), "%s", c->tty);
-        (void)snprintf(l.detail, sizeof(l.detail), "%s", detail);
-        l.pid = getpid();
-        if (s) {
-                /* Repeated denials of one account from one origin within a minute are one row
-                 * with a count, and one journal entry: a loop of refused logins must not flood
-                 * the overview, the journal and the disk. */
-                r = sg_store_login_deny(s, &l, DENIAL_MERGE_SECONDS);
-                if (r < 0)
-                        pam_syslog(c->pamh, LOG_ERR, "cannot record the denied login of %s: %s",
-                                   c->id.user, sg_store_errmsg(s));
-                if (r > 0) {
-                        if (user_message)
-                                message(c, PAM_ERROR_MSG, "%s", user_message);
-                        return;
-                }
-        }
-
-        f.user = c->id.user;
-        f.login_id = l.id;
-        f.reason = reason;
-        f.service = c->service;
-        f.rhost = c->rhost;
-        if (asprintf(&msg, "Support login of %s%s%s denied: %s", c->id.user,
-                     isempty(c->rhost) ? "" : " from ", c->rhost, detail) < 0)
-                msg = NULL;
-        r = sg_journal_event(SG_EVENT_LOGIN_DENIED, LOG_NOTICE, &f, msg ? msg : detail);
-        if (r < 0)
-                pam_syslog(c->pamh, LOG_ERR, "cannot write to the journal: %s", strerror(-r));
-        pam_syslog(c->pamh, LOG_NOTICE, "denied staff account %s: %s", c->id.user, detail);
-        if (user_message)
-                message(c, PAM_ERROR_MSG, "%s", user_message);
-}
-
-/* The configuration must be whole before a staff account is let in. */
-static int check_config(struct ctx *c)
-{
-        if (c->conf_r >= 0)
-                return 0;
-        pam_syslog(c->pamh, LOG_ERR, "configuration error: %s", c->conf_err.msg);
-        record_denial(c, NULL, NULL, "configuration error",
-                      "Support access is unavailable on this host: its supportgrant "
-                      "configuration is broken. The host administrator must fix it "
-                      "(see the system log).");
-        return -EINVAL;
-}
-
-static int open_store(struct ctx *c, sg_store **ret)
-{
-        struct sg_error err = {};
-        int r;
-
-        r = sg_store_open(c->cfg.database, 0, ret, &err);
-        if (r < 0) {
-                pam_syslog(c->pamh, LOG_ERR, "cannot open the supportgrant database: %s", err.msg);
-                record_denial(c, NULL, NULL, "database unavailable",
-                              "Support access cannot be checked on this host (its supportgrant "
-                              "database is unavailable), so it is denied. The host "
-                              "administrator must look at the system log.");
-        }
-        return r;
-}
-
-static void deny_not_covered(struct ctx *c, sg_store *s)
-{
-        char text[1024];
-
-        (void)snprintf(text, sizeof(text),
-                       "Support access for %s is not activated on this host.\n"
-                       "Ask the customer to activate it, e.g. \"supportgrant grant %s\" for one "
-                       "hour, or send them an activation code made with \"supportgrant request\".",
-                       c->id.user, c->id.user);
-        record_denial(c, s, NULL, "no active grant", text);
 }
 
 /* Staff unknown: nobody can tell whether the account is staff, so it is denied, and recorded
  * in the login overview too when the host has known it as staff. */
-static void deny_unknown(struct ctx *c)
+static void deny_unknown(struct ctx *c, bool known)
 {
-        _cleanup_(store_closep) sg_store *s = NULL;
-        struct sg_error err = {};
+        static const char detail[] = "staff unknown: the staff group does not resolve";
         char text[1024];
 
         pam_syslog(c->pamh, LOG_ERR,
                    "cannot tell whether %s is a staff account: group %s does not resolve, or NSS "
                    "fails for one of its groups (staff unknown); denying",
                    c->id.user, c->cfg.staff_group);
-        if (sg_store_open(c->cfg.database, 0, &s, &err) >= 0 &&
-            sg_store_staff_known(s, c->id.user) <= 0)
-                s = (sg_store_close(s), NULL);
         (void)snprintf(text, sizeof(text),
                        "Access for %s cannot be checked on this host right now: the user "
                        "directory does not tell whether it is a staff account, so the login is "
                        "refused. The host administrator must look at the system log.",
                        c->id.user);
-        record_denial(c, s, NULL, "staff unknown: the staff group does not resolve", text);
+        if (known)
+                record_denial(c, NULL, detail, text);
+        else
+                record_denial_here(c, detail, text);
 }
 
-/* Looks up what covers the account now. 1: covered; 0: not (already recorded as denied);
- * < 0: error (recorded as denied). */
-static int coverage(struct ctx *c, sg_store *s, struct sg_coverage *cov)
-{
-        const char *deps[SG_MAX_DEPARTMENTS];
-        size_t n;
-        int r;
-
-        sg_identity_departments(&c->id, deps, &n);
-        r = sg_store_coverage(s, c->id.user, deps, n, time(NULL), cov);
-        if (r < 0) {
-                pam_syslog(c->pamh, LOG_ERR, "cannot read grants: %s", sg_store_errmsg(s));
-                record_denial(c, NULL, NULL, "database error",
-                              "Support access cannot be checked on this host (database error), "
-                              "so it is denied.");
-                return r;
-        }
-        if (r == 0)
-                deny_not_covered(c, s);
-        return r;
-}
+/* ---- the reason -------------------------------------------------------------------------- */
 
 enum ask_result {
         ASK_OK,
@@ -406,117 +503,125 @@ static enum ask_result ask_reason(struct ctx *c, char *reason, size_t size)
         return ASK_REFUSED;
 }
 
-/* Makes sure a reason is on record for this login, asking for it if this phase can. Returns 0
- * when the login may go on (with a reason token in the PAM environment, or none needed), or a
- * negative errno after recording the denial. */
-static int obtain_reason(struct ctx *c, sg_store *s)
+/* Asks the reason where this phase can. 1: given (possibly "" where it is optional); 0: this
+ * phase cannot ask and it is optional (reason ""); -EPERM after recording the denial. */
+static int get_reason(struct ctx *c, bool session, char *reason, size_t size)
 {
-        char reason[SG_REASON_MAX_BYTES + 1], token[SG_TOKEN_LEN + 1], env[64];
-        const char *have;
         enum ask_result a;
-        int r;
 
-        if (c->cfg.reason == SG_REASON_OFF)
+        reason[0] = 0;
+        a = ask_reason(c, reason, size);
+        if (a == ASK_OK)
+                return 1;
+        if (a == ASK_CANNOT_PROMPT && c->cfg.reason == SG_REASON_OPTIONAL) {
+                reason[0] = 0;
                 return 0;
-        have = pam_getenv(c->pamh, TOKEN_ENV);
-        if (have &&
-            sg_store_token_get(s, have, c->id.user, time(NULL), false, reason, sizeof(reason)) >= 0)
-                return 0; /* asked earlier in this login (auth, then account) */
-
-        a = ask_reason(c, reason, sizeof(reason));
-        if (a == ASK_CANNOT_PROMPT) {
-                if (c->cfg.reason == SG_REASON_OPTIONAL)
-                        return 0;
-                record_denial(c, s, NULL, "reason required but this login cannot ask for it",
+        }
+        if (a == ASK_REFUSED)
+                record_denial(c, NULL, "no acceptable reason given",
+                              session ? "Support logins must give a reason; none was given for "
+                                        "this session."
+                                      : "No acceptable reason was given; login refused.");
+        else if (session)
+                record_denial(c, NULL, "session without a reason",
+                              "Support logins must give a reason; none was given for this "
+                              "session.");
+        else
+                record_denial(c, NULL, "reason required but this login cannot ask for it",
                               "Support logins must give a reason, and this login method cannot "
                               "ask for one.\nLog in with keyboard-interactive authentication "
                               "(the host administrator sets \"AuthenticationMethods "
                               "publickey,keyboard-interactive:pam\" for the staff group in "
                               "sshd_config; see pam_supportgrant(8)).");
-                return -EPERM;
-        }
-        if (a == ASK_REFUSED) {
-                record_denial(c, s, NULL, "no acceptable reason given",
-                              "No acceptable reason was given; login refused.");
-                return -EPERM;
-        }
-        r = sg_store_token_new(s, c->id.user, reason, time(NULL), token);
-        if (r < 0) {
-                pam_syslog(c->pamh, LOG_ERR, "cannot store the login reason: %s",
-                           sg_store_errmsg(s));
-                record_denial(c, NULL, reason, "database error",
-                              "The login reason cannot be recorded, so the login is denied.");
+        return -EPERM;
+}
+
+/* Makes sure a reason is on hand for this login, asking for it if this phase can: the daemon
+ * keeps it under a token that the PAM environment carries to session open. */
+static int obtain_reason(struct ctx *c)
+{
+        _cleanup_(json_object_putp) json_object *reply = NULL;
+        char reason[SG_REASON_MAX_BYTES + 1], env[128];
+        json_object *params, *out;
+        const char *token;
+        int r;
+
+        r = get_reason(c, false, reason, sizeof(reason));
+        if (r <= 0)
                 return r;
+        params = json_object_new_object();
+        add_string(params, "user", c->id.user);
+        add_string(params, "reason", reason);
+        r = daemon_call(c, SG_VARLINK_INTERFACE ".LoginReason", params, &reply, NULL, &out);
+        token = r >= 0 ? get_string(out, "token") : NULL;
+        if (!token || strlen(token) > 64) {
+                deny_unavailable(c);
+                return r < 0 ? r : -EPROTO;
         }
         (void)snprintf(env, sizeof(env), TOKEN_ENV "=%s", token);
         if (pam_putenv(c->pamh, env) != PAM_SUCCESS) {
-                record_denial(c, s, reason, "cannot set the PAM environment", NULL);
+                record_denial(c, reason, "cannot set the PAM environment", NULL);
                 return -ENOMEM;
         }
         return 0;
 }
 
-/* Ending sessions when access ends is the daemon's job; a staff session must not open while
- * it cannot do that job. Connecting also starts it through socket activation. */
-static int daemon_ping(struct ctx *c)
+/* Whether access covers the account now (the daemon records a denial when not), and whether
+ * the reason of the token in the PAM environment is on hand. 0, or < 0 after the denial was
+ * recorded and told. The daemon is asked before anything is asked of the user: when it does
+ * not answer, nothing could end the session. */
+static int check_covered(struct ctx *c, bool *ret_reason_on_hand)
 {
-        _cleanup_(sg_varlink_client_freep) sg_varlink_client *vl = NULL;
         _cleanup_(json_object_putp) json_object *reply = NULL;
-        json_object *params;
-        const char *error;
+        json_object *params, *out;
         int r;
 
-        r = sg_varlink_connect(c->cfg.socket, DAEMON_TIMEOUT, &vl);
-        if (r >= 0)
-                r = sg_varlink_call(vl, SG_VARLINK_INTERFACE ".Ping", NULL, &reply, &error,
-                                    &params);
-        if (r >= 0 && error)
-                r = -EPROTO;
-        if (r < 0)
-                pam_syslog(c->pamh, LOG_ERR, "supportgrantd at %s does not answer: %s",
-                           c->cfg.socket, r == -EPROTO ? error : strerror(-r));
-        return r;
+        params = subject_params(c);
+        add_string(params, "token", pam_getenv(c->pamh, TOKEN_ENV));
+        r = daemon_call(c, SG_VARLINK_INTERFACE ".LoginCheck", params, &reply, NULL, &out);
+        if (r < 0) {
+                deny_unavailable(c);
+                return r;
+        }
+        if (!get_bool(out, "covered")) {
+                tell_not_covered(c);
+                return -EPERM;
+        }
+        if (ret_reason_on_hand)
+                *ret_reason_on_hand = get_bool(out, "reason_on_hand");
+        return 0;
 }
 
 /* Shared by auth and account: the grant check and the reason. */
 static int check_staff(struct ctx *c)
 {
-        _cleanup_(store_closep) sg_store *s = NULL;
-        struct sg_coverage cov;
+        bool on_hand = false;
         int r;
 
         if (check_config(c) < 0)
                 return -EINVAL;
-        r = open_store(c, &s);
+        r = check_covered(c, &on_hand);
         if (r < 0)
                 return r;
-        r = coverage(c, s, &cov);
-        if (r <= 0)
-                return r < 0 ? r : -EPERM;
-        /* A session would be refused at open anyway (nothing could end it): refuse now,
-         * before the reason is asked and the motd shown. Journaled, not a login row. */
-        if (c->cfg.terminate_sessions && daemon_ping(c) < 0) {
-                record_denial(c, NULL, NULL, "supportgrantd is not running",
-                              "Support access cannot be enforced on this host right now "
-                              "(supportgrantd does not answer), so the login is refused.");
-                return -EHOSTDOWN;
-        }
-        return obtain_reason(c, s);
+        if (c->cfg.reason == SG_REASON_OFF || on_hand)
+                return 0; /* asked earlier in this login (auth, then account) */
+        return obtain_reason(c);
 }
 
 _public_ int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-        struct ctx c = {};
+        _cleanup_(ctx_done) struct ctx c = {};
         const char *info;
+        bool known;
 
         /* A denial will not change on a retry: PAM_MAXTRIES makes sshd end the attempt now,
          * instead of the client asking again (NumberOfPasswordPrompts) and the staff member
          * reading the refusal, and the overview recording it, three times. */
-        switch (setup(&c, pamh, flags, argc, argv)) {
+        switch (setup(&c, pamh, flags, argc, argv, &known)) {
         case SETUP_NOT_STAFF:
                 return PAM_IGNORE;
         case SETUP_UNKNOWN:
-                deny_unknown(&c);
+                deny_unknown(&c, known);
                 return PAM_MAXTRIES;
         case SETUP_ERROR:
                 return PAM_MAXTRIES;
@@ -587,13 +692,14 @@ static int first_run(pam_handle_t *pamh, const char *phase, int result)
 
 static int acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-        struct ctx c = {};
+        _cleanup_(ctx_done) struct ctx c = {};
+        bool known;
 
-        switch (setup(&c, pamh, flags, argc, argv)) {
+        switch (setup(&c, pamh, flags, argc, argv, &known)) {
         case SETUP_NOT_STAFF:
                 return PAM_IGNORE;
         case SETUP_UNKNOWN:
-                deny_unknown(&c);
+                deny_unknown(&c, known);
                 return PAM_PERM_DENIED;
         case SETUP_ERROR:
                 return PAM_PERM_DENIED;
@@ -601,6 +707,64 @@ static int acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
                 break;
         }
         return check_staff(&c) < 0 ? PAM_PERM_DENIED : PAM_SUCCESS;
+}
+
+/* Records the login: with the token of the reason given earlier in this login, or with a
+ * reason asked now where the session phase can ask (su, login) or none is needed. The daemon
+ * checks the access again and writes the row before it answers. 0 with *ret_reply (its
+ * parameters in *ret_out), or < 0 after the denial was recorded and told. */
+static int login_open(struct ctx *c, json_object **ret_reply, json_object **ret_out)
+{
+        char reason[SG_REASON_MAX_BYTES + 1];
+        const char *token = NULL, *error;
+        json_object *params;
+        int r;
+
+        if (c->cfg.reason != SG_REASON_OFF) {
+                token = pam_getenv(c->pamh, TOKEN_ENV);
+                if (token) {
+                        /* Single use; keep it out of the session's environment. */
+                        char copy[80];
+
+                        (void)snprintf(copy, sizeof(copy), "%s", token);
+                        (void)pam_putenv(c->pamh, TOKEN_ENV);
+                        params = subject_params(c);
+                        add_string(params, "token", copy);
+                        r = daemon_call(c, SG_VARLINK_INTERFACE ".LoginOpen", params, ret_reply,
+                                        &error, ret_out);
+                        if (r >= 0 || !is_error(error, "TokenUnknown"))
+                                goto answered;
+                        json_object_put(*ret_reply);
+                        *ret_reply = NULL;
+                        pam_syslog(c->pamh, LOG_WARNING,
+                                   "%s: login token unknown, used or expired; asking again",
+                                   c->id.user);
+                }
+                /* Nothing to ask for when access does not cover the account any more. */
+                r = check_covered(c, NULL);
+                if (r < 0)
+                        return r;
+                r = get_reason(c, true, reason, sizeof(reason));
+                if (r < 0)
+                        return r;
+        } else
+                reason[0] = 0;
+        params = subject_params(c);
+        add_string(params, "reason", reason);
+        r = daemon_call(c, SG_VARLINK_INTERFACE ".LoginOpen", params, ret_reply, &error, ret_out);
+answered:
+        if (r < 0) {
+                if (error)
+                        pam_syslog(c->pamh, LOG_ERR, "supportgrantd cannot record the login: %s",
+                                   error);
+                deny_unavailable(c);
+                return r;
+        }
+        if (!get_bool(*ret_out, "covered")) {
+                tell_not_covered(c);
+                return -EPERM;
+        }
+        return 0;
 }
 
 static void format_expiry(time_t t, char *buf, size_t size)
@@ -611,180 +775,93 @@ static void format_expiry(time_t t, char *buf, size_t size)
                 (void)snprintf(buf, size, "unknown");
 }
 
-static void grant_ids_string(const struct sg_coverage *cov, char *buf, size_t size)
+static void login_close(struct ctx *c, int64_t id)
 {
-        size_t off = 0;
+        _cleanup_(json_object_putp) json_object *reply = NULL;
+        json_object *params = subject_params(c), *out;
 
-        buf[0] = 0;
-        for (size_t i = 0; i < cov->n_grant_ids && off < size; i++) {
-                int n = snprintf(buf + off, size - off, "%s%" PRId64, i ? "," : "",
-                                 cov->grant_ids[i]);
-                if (n < 0)
-                        break;
-                off += (size_t)n;
-        }
-}
-
-/* The reason given earlier in this login, or asked now where the session phase can ask (su,
- * login). 0 with reason set (possibly "" when optional), or < 0 after recording a denial. */
-static int session_reason(struct ctx *c, sg_store *s, char *reason, size_t size)
-{
-        const char *token;
-        enum ask_result a;
-
-        reason[0] = 0;
-        if (c->cfg.reason == SG_REASON_OFF)
-                return 0;
-        token = pam_getenv(c->pamh, TOKEN_ENV);
-        if (token) {
-                int r = sg_store_token_get(s, token, c->id.user, time(NULL), true, reason, size);
-                (void)pam_putenv(c->pamh, TOKEN_ENV); /* single use; keep it out of the session */
-                if (r >= 0)
-                        return 0;
-                pam_syslog(c->pamh, LOG_WARNING, "%s: login token unknown, used or expired",
-                           c->id.user);
-        }
-        a = ask_reason(c, reason, size);
-        if (a == ASK_OK)
-                return 0;
-        if (a == ASK_CANNOT_PROMPT && c->cfg.reason == SG_REASON_OPTIONAL) {
-                reason[0] = 0;
-                return 0;
-        }
-        record_denial(c, s, NULL,
-                      a == ASK_REFUSED ? "no acceptable reason given" : "session without a reason",
-                      "Support logins must give a reason; none was given for this session.");
-        return -EPERM;
+        if (params && id > 0)
+                (void)json_object_object_add(params, "id", json_object_new_int64(id));
+        (void)daemon_call(c, SG_VARLINK_INTERFACE ".LoginClose", params, &reply, NULL, &out);
 }
 
 static int open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-        _cleanup_(store_closep) sg_store *s = NULL;
-        struct ctx c = {};
-        struct sg_coverage cov, again;
-        struct sg_login l = {.outcome = SG_LOGIN_ACCEPTED};
-        struct sg_event_fields f = {};
-        char reason[SG_REASON_MAX_BYTES + 1], expires[SG_RFC3339_MAX], ids[SG_MAX_COVER * 21];
-        char env[128], when[SG_TIME_HUMAN_MAX], rel[64];
-        _cleanup_free_ char *msg = NULL;
-        const char *deps[SG_MAX_DEPARTMENTS];
-        size_t n_deps;
+        _cleanup_(ctx_done) struct ctx c = {};
+        _cleanup_(json_object_putp) json_object *reply = NULL;
+        json_object *out = NULL, *v = NULL;
+        char env[128], expires[SG_RFC3339_MAX], when[SG_TIME_HUMAN_MAX], rel[64];
+        const char *at;
+        time_t expires_at = SG_TIME_NEVER;
+        int64_t id;
+        bool export, known;
         int r;
 
-        switch (setup(&c, pamh, flags, argc, argv)) {
+        switch (setup(&c, pamh, flags, argc, argv, &known)) {
         case SETUP_NOT_STAFF:
                 return PAM_IGNORE;
         case SETUP_UNKNOWN:
-                deny_unknown(&c);
+                deny_unknown(&c, known);
                 return PAM_SESSION_ERR;
         case SETUP_ERROR:
                 return PAM_SESSION_ERR;
         case SETUP_STAFF:
                 break;
         }
-        if (check_config(&c) < 0 || open_store(&c, &s) < 0)
+        if (check_config(&c) < 0 || login_open(&c, &reply, &out) < 0)
                 return PAM_SESSION_ERR;
-        /* Access may have ended since the account check. */
-        if (coverage(&c, s, &cov) <= 0)
-                return PAM_SESSION_ERR;
-        if (session_reason(&c, s, reason, sizeof(reason)) < 0)
-                return PAM_SESSION_ERR;
-        if (c.cfg.terminate_sessions && daemon_ping(&c) < 0) {
-                record_denial(&c, s, reason, "supportgrantd is not running",
-                              "Support access cannot be enforced on this host right now "
-                              "(supportgrantd does not answer), so the session is refused.");
+
+        id = json_object_object_get_ex(out, "id", &v) ? json_object_get_int64(v) : 0;
+        export = get_bool(out, "export");
+        at = get_string(out, "expires_at");
+        if (id <= 0 || (at && sg_time_parse_rfc3339(at, &expires_at) < 0)) {
+                pam_syslog(pamh, LOG_ERR,
+                           "supportgrantd answered LoginOpen without a login id "
+                           "or with a bad expiry");
+                login_close(&c, id);
                 return PAM_SESSION_ERR;
         }
+        (void)pam_set_data(pamh, LOGIN_DATA, (void *)(intptr_t)id, NULL);
 
-        (void)strcpy_checked(l.user, sizeof(l.user), c.id.user);
-        (void)strcpy_checked(l.reason, sizeof(l.reason), reason);
-        (void)snprintf(l.service, sizeof(l.service), "%s", c.service);
-        (void)snprintf(l.rhost, sizeof(l.rhost), "%s", c.rhost);
-        (void)snprintf(l.tty, sizeof(l.tty), "%s", c.tty);
-        l.time = time(NULL);
-        l.pid = getpid();
-        (void)sg_proc_start_time(l.pid, &l.pid_start);
-        l.n_grant_ids = cov.n_grant_ids;
-        memcpy(l.grant_ids, cov.grant_ids, sizeof(l.grant_ids));
-        r = sg_store_login_add(s, &l);
-        if (r < 0) {
-                pam_syslog(pamh, LOG_ERR, "cannot record the login of %s: %s", c.id.user,
-                           sg_store_errmsg(s));
-                record_denial(&c, NULL, reason, "cannot record the login",
-                              "The login cannot be recorded, so it is refused.");
-                return PAM_SESSION_ERR;
-        }
-        /* A revocation that ran between the check above and the insert did not see this
-         * session; look once more now that the daemon can see it. */
-        sg_identity_departments(&c.id, deps, &n_deps);
-        r = sg_store_coverage(s, c.id.user, deps, n_deps, time(NULL), &again);
-        if (r <= 0) {
-                (void)sg_store_login_end(s, l.id, time(NULL), SG_END_TERMINATED);
-                deny_not_covered(&c, s);
-                return PAM_SESSION_ERR;
-        }
-        (void)pam_set_data(pamh, LOGIN_DATA, (void *)(intptr_t)l.id, NULL);
-
-        format_expiry(cov.expires_at, expires, sizeof(expires));
-        grant_ids_string(&cov, ids, sizeof(ids));
-        f = (struct sg_event_fields){
-                .user = c.id.user,
-                .grant_ids = ids,
-                .login_id = l.id,
-                .reason = reason,
-                .service = c.service,
-                .rhost = c.rhost,
-                .expires = expires,
-                .export = cov.export,
-        };
-        if (asprintf(&msg, "Support login of %s%s%s accepted (login %" PRId64 ", grants %s)%s%s",
-                     c.id.user, isempty(c.rhost) ? "" : " from ", c.rhost, l.id, ids,
-                     reason[0] ? ": " : "", reason) < 0)
-                msg = NULL;
-        r = sg_journal_event(SG_EVENT_LOGIN_ACCEPTED, LOG_NOTICE, &f, msg ? msg : "login");
-        if (r < 0)
-                pam_syslog(pamh, LOG_ERR, "cannot write to the journal: %s", strerror(-r));
-
+        format_expiry(expires_at, expires, sizeof(expires));
         (void)snprintf(env, sizeof(env), "SUPPORTGRANT_EXPIRES=%s", expires);
         r = pam_putenv(pamh, env) == PAM_SUCCESS ? 0 : -ENOMEM;
         if (r >= 0) {
-                (void)snprintf(env, sizeof(env), "SUPPORTGRANT_EXPORT=%s",
-                               cov.export ? "yes" : "no");
+                (void)snprintf(env, sizeof(env), "SUPPORTGRANT_EXPORT=%s", export ? "yes" : "no");
                 r = pam_putenv(pamh, env) == PAM_SUCCESS ? 0 : -ENOMEM;
         }
         if (r < 0) {
-                (void)sg_store_login_end(s, l.id, time(NULL), SG_END_CLOSED);
+                login_close(&c, id);
                 pam_syslog(pamh, LOG_ERR, "cannot set the PAM environment");
                 return PAM_SESSION_ERR;
         }
 
-        if (cov.expires_at == SG_TIME_NEVER) {
+        if (expires_at == SG_TIME_NEVER) {
                 message(&c, PAM_TEXT_INFO, "Support access for %s is permanent; data export: %s.",
-                        c.id.user, cov.export ? "allowed" : "not allowed");
+                        c.id.user, export ? "allowed" : "not allowed");
         } else {
-                (void)sg_time_format_human(cov.expires_at, false, when, sizeof(when));
-                (void)sg_time_format_relative(cov.expires_at, time(NULL), rel, sizeof(rel));
+                (void)sg_time_format_human(expires_at, false, when, sizeof(when));
+                (void)sg_time_format_relative(expires_at, time(NULL), rel, sizeof(rel));
                 message(&c, PAM_TEXT_INFO,
                         "Support access for %s runs until %s (%s); data export: %s.", c.id.user,
-                        when, rel, cov.export ? "allowed" : "not allowed");
+                        when, rel, export ? "allowed" : "not allowed");
         }
         pam_syslog(pamh, LOG_INFO, "session opened for staff account %s (login %" PRId64 ")",
-                   c.id.user, l.id);
+                   c.id.user, id);
         return PAM_SUCCESS;
 }
 
 static int close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-        _cleanup_(store_closep) sg_store *s = NULL;
-        struct ctx c = {};
-        struct sg_event_fields f = {.export = -1};
+        _cleanup_(ctx_done) struct ctx c = {};
+        _cleanup_(json_object_putp) json_object *reply = NULL;
+        json_object *params, *out;
         const void *data = NULL;
-        int64_t id = 0;
-        uint64_t start = 0;
-        char msg[SG_NAME_MAX + 64];
+        const char *error;
+        bool known;
         int r;
 
-        switch (setup(&c, pamh, flags, argc, argv)) {
+        switch (setup(&c, pamh, flags, argc, argv, &known)) {
         case SETUP_NOT_STAFF:
                 return PAM_IGNORE;
         case SETUP_ERROR:
@@ -793,38 +870,22 @@ static int close_session(pam_handle_t *pamh, int flags, int argc, const char **a
         case SETUP_STAFF:
                 break;
         }
-        /* Even with a broken configuration file the database path most likely still is the
-         * one the session was recorded in: try to record the end. */
-        r = sg_store_open(c.cfg.database, 0, &s, &c.conf_err);
+        /* Even with a broken configuration file the socket most likely still is the one the
+         * session was recorded through: try to record the end. */
+        params = subject_params(&c);
+        if (params && pam_get_data(pamh, LOGIN_DATA, &data) == PAM_SUCCESS && data)
+                (void)json_object_object_add(params, "id",
+                                             json_object_new_int64((int64_t)(intptr_t)data));
+        r = daemon_call(&c, SG_VARLINK_INTERFACE ".LoginClose", params, &reply, &error, &out);
         if (r < 0) {
-                pam_syslog(pamh, LOG_ERR, "cannot record the end of the session of %s: %s",
-                           c.id.user, c.conf_err.msg);
+                if (is_error(error, "NoSuchLogin"))
+                        pam_syslog(pamh, LOG_WARNING, "no open session of %s found to close",
+                                   c.id.user);
+                else
+                        pam_syslog(pamh, LOG_ERR, "cannot record the end of the session of %s%s%s",
+                                   c.id.user, error ? ": " : "", strempty(error));
                 return PAM_SESSION_ERR;
         }
-        if (pam_get_data(pamh, LOGIN_DATA, &data) == PAM_SUCCESS && data)
-                id = (int64_t)(intptr_t)data;
-        else if (sg_proc_start_time(getpid(), &start) < 0 ||
-                 sg_store_login_find_open(s, c.id.user, getpid(), start, &id) < 0) {
-                pam_syslog(pamh, LOG_WARNING, "no open session of %s found to close", c.id.user);
-                return PAM_SESSION_ERR;
-        }
-        r = sg_store_login_end(s, id, time(NULL), SG_END_CLOSED);
-        if (r == -EALREADY)
-                return PAM_SUCCESS; /* the daemon ended it and said so */
-        if (r < 0) {
-                pam_syslog(pamh, LOG_ERR, "cannot record the end of login %" PRId64 ": %s", id,
-                           sg_store_errmsg(s));
-                return PAM_SESSION_ERR;
-        }
-        f.user = c.id.user;
-        f.login_id = id;
-        f.service = c.service;
-        f.rhost = c.rhost;
-        (void)snprintf(msg, sizeof(msg), "Support session of %s closed (login %" PRId64 ")",
-                       c.id.user, id);
-        r = sg_journal_event(SG_EVENT_SESSION_CLOSED, LOG_INFO, &f, msg);
-        if (r < 0)
-                pam_syslog(pamh, LOG_ERR, "cannot write to the journal: %s", strerror(-r));
         return PAM_SUCCESS;
 }
 

@@ -20,11 +20,37 @@ int manager_open_store(struct manager *m, sg_store **ret)
         return r;
 }
 
-/* Holds one idle connection to the database for as long as the daemon runs. Each PAM phase
- * opens the database for a moment; when it is the only connection, SQLite must first rebuild
- * the WAL index from the WAL file (about a third of a staff account check). With ours open the
- * index stays valid. It holds no transaction, so it blocks no one. reopen: after a reload, as
- * the database path may have changed. */
+/* sg_staff_decide() with what the database knows (the staff group's last gid, whether the
+ * account was known as staff) and /etc/passwd. */
+int manager_settle_staff(struct manager *m, sg_store *s, const char *staff_group,
+                         struct sg_identity *id)
+{
+        gid_t last;
+        bool have_last;
+        int local, known, r;
+
+        if (id->staff != SG_STAFF_UNKNOWN || id->uid == 0)
+                return (int)sg_staff_decide(id, NULL, true, false);
+        local = sg_user_is_local(NULL, id->user);
+        if (local < 0)
+                return local;
+        if (!s) /* no database yet: nobody was ever known as staff here */
+                return (int)sg_staff_decide(id, NULL, local, false);
+        r = sg_store_staff_gid_get(s, staff_group ? staff_group : m->cfg.staff_group, &last);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        have_last = r >= 0;
+        known = sg_store_staff_known(s, id->user);
+        if (known < 0)
+                return known;
+        return (int)sg_staff_decide(id, have_last ? &last : NULL, local, known);
+}
+
+/* Holds one idle connection to the database for as long as the daemon runs. Each request
+ * opens the database for a moment (so that a file replaced, or made unsafe, is seen at once);
+ * when it is the only connection, SQLite must first rebuild the WAL index from the WAL file.
+ * With ours open the index stays valid. It holds no transaction, so it blocks no one. reopen:
+ * after a reload, as the database path may have changed. */
 void manager_keep_store(struct manager *m, bool reopen)
 {
         struct sg_error err = {};
@@ -174,5 +200,8 @@ void manager_done(struct manager *m)
         sd_event_source_disable_unref(m->stray_timer);
         free(m->quiet_uids);
         free(m->exports);
+        if (m->tokens)
+                explicit_bzero(m->tokens, m->tokens_size * sizeof(*m->tokens));
+        free(m->tokens);
         m->event = sd_event_unref(m->event);
 }

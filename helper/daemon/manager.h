@@ -12,7 +12,9 @@
 
 #include "conf.h"
 #include "names.h"
+#include "reason.h"
 #include "server.h"
+#include "staff.h"
 #include "store.h"
 
 /* How far ahead of ours the clock of the machine that made an activation code may be. */
@@ -29,6 +31,19 @@ struct export_session {
         uid_t uid;
         char user[SG_NAME_MAX];
         bool ending; /* SIGTERM sent; SIGKILL at the kill timer */
+};
+
+/* A reason a staff login gave in the auth or account phase, until its session opens (sshd runs
+ * them in other processes): single use, at most MANAGER_TOKEN_MAX_AGE old. Kept in memory
+ * only: it needs no disk, and after a restart of the daemon the reason is asked again. */
+#define MANAGER_TOKEN_LEN     32 /* hex characters */
+#define MANAGER_TOKEN_MAX_AGE 600
+#define MANAGER_MAX_TOKENS    1024
+struct login_token {
+        char token[MANAGER_TOKEN_LEN + 1];
+        char user[SG_NAME_MAX];
+        char reason[SG_REASON_MAX_BYTES + 1];
+        time_t created;
 };
 
 struct manager {
@@ -57,6 +72,9 @@ struct manager {
         uid_t kill_uids[64]; /* staff uids to SIGKILL when the grace period is over */
         size_t n_kill_uids;
 
+        struct login_token *tokens;
+        size_t n_tokens, tokens_size;
+
         bool staff_group_lost; /* staff_group did not resolve at the last sweep (logged once) */
         sg_store *keeper;      /* idle connection held open, see manager_keep_store() */
 };
@@ -66,6 +84,12 @@ int manager_load_config(struct manager *m, struct sg_config *ret);
 /* Opens the database, created if missing; logs what is wrong. */
 int manager_open_store(struct manager *m, sg_store **ret);
 void manager_keep_store(struct manager *m, bool reopen);
+/* Settles SG_STAFF_UNKNOWN (SPEC §2 "staff unknown") by sg_staff_decide() with what the
+ * database knows of staff_group (NULL: the configured one) and /etc/passwd. s NULL: there is
+ * no database yet, so nothing was ever known. Negative errno when either cannot be read: the
+ * caller then cannot tell, and denies. */
+int manager_settle_staff(struct manager *m, sg_store *s, const char *staff_group,
+                         struct sg_identity *id);
 /* Rewrites names stored as typed by earlier versions to the canonical ones. */
 void manager_canonicalize_names(struct manager *m, sg_store *s);
 /* SIGTERM and SIGINT end the loop, SIGHUP reloads; the signals must be blocked. */

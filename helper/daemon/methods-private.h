@@ -58,3 +58,9 @@ int method_rights(struct conn *c, const struct params *args, const struct caller
 int method_set_right(struct conn *c, const struct params *args, const struct caller *who);
 int method_export_refused(struct conn *c, const struct params *args, const struct caller *who);
 int method_export_started(struct conn *c, const struct params *args, const struct caller *who);
+int method_login_settle(struct conn *c, const struct params *args, const struct caller *who);
+int method_login_check(struct conn *c, const struct params *args, const struct caller *who);
+int method_login_reason(struct conn *c, const struct params *args, const struct caller *who);
+int method_login_denied(struct conn *c, const struct params *args, const struct caller *who);
+int method_login_open(struct conn *c, const struct params *args, const struct caller *who);
+int method_login_close(struct conn *c, const struct params *args, const struct caller *who);

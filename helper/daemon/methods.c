@@ -104,8 +104,7 @@ static int decode_param(struct conn *c, const struct param_spec *ps, json_object
                 return 0;
         case PARAM_ARRAY:
                 if (!json_object_is_type(v, json_type_array))
-                        return invalid(c, ps->name, "parameter '%s' must be an array of grant ids",
-                                       ps->name);
+                        return invalid(c, ps->name, "parameter '%s' must be an array", ps->name);
                 *(json_object **)field = v;
                 return 0;
         }
@@ -156,7 +155,7 @@ void settle_staff(struct manager *d, struct sg_identity *id)
 
         r = manager_open_store(d, &s);
         if (r >= 0)
-                r = sg_staff_settle(s, &d->cfg, id);
+                r = manager_settle_staff(d, s, NULL, id);
         if (r < 0)
                 log_error_errno(r, "cannot tell whether %s is staff (staff group unknown): %m",
                                 id->user);
@@ -238,6 +237,10 @@ static int authorize(struct conn *c, const struct caller *who, enum sg_action a)
                                   "only the gate of a staff session reports a refused export; "
                                   "%s is not a staff account",
                                   who->name);
+        else if (missing == SG_MISSING_PAM_MODULE)
+                (void)conn_errorf(c, ERR("PermissionDenied"), "missing",
+                                  json_object_new_string("root"),
+                                  "only the PAM module, running as root, records logins");
         else
                 (void)conn_errorf(c, ERR("PermissionDenied"), "missing",
                                   json_object_new_string("root"),
@@ -418,6 +421,45 @@ static const struct param_spec export_refused_params[] = {
         PARAM("rhost", STRING, rhost),
         {},
 };
+/* The PAM module's phases: the account and where it logs in from. */
+#define LOGIN_SUBJECT_PARAMS                                                           \
+        PARAM_MANDATORY("user", NAME, user), PARAM("departments", ARRAY, departments), \
+                PARAM("service", STRING, service), PARAM("rhost", STRING, rhost),      \
+                PARAM("tty", STRING, tty)
+static const struct param_spec login_settle_params[] = {
+        LOGIN_SUBJECT_PARAMS,
+        PARAM_MANDATORY("uid", COUNT, uid),
+        PARAM("gids", ARRAY, gids),
+        PARAM("staff_group", NAME, staff_group),
+        {},
+};
+static const struct param_spec login_check_params[] = {
+        LOGIN_SUBJECT_PARAMS,
+        PARAM("token", STRING, token),
+        {},
+};
+static const struct param_spec login_reason_params[] = {
+        PARAM_MANDATORY("user", NAME, user),
+        PARAM_MANDATORY("reason", STRING, reason),
+        {},
+};
+static const struct param_spec login_denied_params[] = {
+        LOGIN_SUBJECT_PARAMS,
+        PARAM("reason", STRING, reason),
+        PARAM_MANDATORY("detail", STRING, detail),
+        {},
+};
+static const struct param_spec login_open_params[] = {
+        LOGIN_SUBJECT_PARAMS,
+        PARAM("token", STRING, token),
+        PARAM("reason", STRING, reason),
+        {},
+};
+static const struct param_spec login_close_params[] = {
+        LOGIN_SUBJECT_PARAMS,
+        PARAM("id", COUNT, id),
+        {},
+};
 static const struct param_spec description_params[] = {
         PARAM("interface", STRING, interface),
         {},
@@ -447,6 +489,18 @@ const struct method methods_table[] = {
          false, export_refused_params, false},
         {SG_VARLINK_INTERFACE ".ExportStarted", method_export_started, SG_ACTION_EXPORT_STARTED,
          false, no_params, false},
+        {SG_VARLINK_INTERFACE ".LoginSettle", method_login_settle, SG_ACTION_LOGIN, false,
+         login_settle_params, false},
+        {SG_VARLINK_INTERFACE ".LoginCheck", method_login_check, SG_ACTION_LOGIN, false,
+         login_check_params, false},
+        {SG_VARLINK_INTERFACE ".LoginReason", method_login_reason, SG_ACTION_LOGIN, false,
+         login_reason_params, false},
+        {SG_VARLINK_INTERFACE ".LoginDenied", method_login_denied, SG_ACTION_LOGIN, false,
+         login_denied_params, false},
+        {SG_VARLINK_INTERFACE ".LoginOpen", method_login_open, SG_ACTION_LOGIN, false,
+         login_open_params, false},
+        {SG_VARLINK_INTERFACE ".LoginClose", method_login_close, SG_ACTION_LOGIN, false,
+         login_close_params, false},
 };
 
 const size_t methods_table_size = ELEMENTSOF(methods_table);

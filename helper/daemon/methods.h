@@ -16,12 +16,14 @@
 /* Every parameter of every method, decoded by methods_dispatch() from the method's row. */
 struct params {
         const char *kind, *target, *period, *note, *user, *department, *code, *what, *command,
-                *rhost, *interface;
+                *rhost, *interface, *service, *tty, *token, *reason, *detail, *staff_group;
         bool export, all, holds;
         time_t since, until; /* the overview window: retention ago, and no end, when absent */
         int64_t limit;       /* 0: none */
-        json_object *ids;    /* an array; its elements are the method's to check */
-        bool more;           /* the request's "more" */
+        int64_t id, uid;     /* 0: none */
+        /* arrays; their elements are the method's to check */
+        json_object *ids, *departments, *gids;
+        bool more; /* the request's "more" */
 };
 
 enum param_type {
@@ -47,6 +49,7 @@ struct caller;
  *   GRANT ... RIGHTS_LIST           root, or a customer account holding the right to activate
  *   RIGHTS_CHANGE                   root
  *   EXPORT_REFUSED, EXPORT_STARTED  a staff account (its gate), for itself
+ *   LOGIN                           root (the PAM module's phases)
  * Rows with needs_right load root's recorded decision on the caller's right first. */
 struct method {
         const char *name;

@@ -144,7 +144,7 @@ static int user_covered(struct manager *d, sg_store *s, const char *user,
         if (r < 0)
                 return r;
         if (ret_id->staff == SG_STAFF_UNKNOWN) {
-                r = sg_staff_settle(s, &d->cfg, ret_id);
+                r = manager_settle_staff(d, s, NULL, ret_id);
                 if (r < 0)
                         return r;
         }
@@ -548,7 +548,7 @@ static void sweep_exports(struct manager *d, sg_store *s, const char *why)
                         continue;
                 r = sg_identity_lookup(&d->cfg, e->user, &id);
                 if (r >= 0 && id.staff == SG_STAFF_UNKNOWN)
-                        r = sg_staff_settle(s, &d->cfg, &id);
+                        r = manager_settle_staff(d, s, NULL, &id);
                 if (r >= 0 && !id.is_staff && id.staff != SG_STAFF_UNKNOWN)
                         continue; /* no longer staff: not ours */
                 if (r >= 0 && id.staff != SG_STAFF_UNKNOWN) {

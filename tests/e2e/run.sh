@@ -151,6 +151,26 @@ sg_wait_for 5 test "$(journal_count SUPPORTGRANT_EVENT=session-closed "SUPPORTGR
     fail "the journal has session-closed"
 ok "user grant: login asks the reason; SQLite and journal hold it verbatim; logout closes the row"
 
+# The daemon is the only program that opens the database: strace follows sshd and everything it
+# starts through one whole staff login (the module runs inside those processes). No open of
+# the database file; the module's connect to the daemon's socket shows the trace saw it work.
+strace -f -qq -e trace=open,openat,openat2,creat,truncate,unlink,connect -s 512 \
+    -o "$T/strace" -p "$SG_SSHD_PID" 2>"$T/strace.err" &
+STRACE=$!
+traced() { grep -q "^TracerPid:[[:space:]]*$STRACE\$" "/proc/$SG_SSHD_PID/status"; }
+sg_wait_for 10 traced || fail "strace attaches to sshd"
+login jdoe -a "$REASON" -- 'true'
+[[ $RC == 0 ]] || fail "jdoe logs in under strace"
+sg_wait_for 5 login_end_is jdoe closed || fail "the traced login is closed"
+kill "$STRACE" 2>/dev/null || true
+wait "$STRACE" 2>/dev/null || true
+grep -q "connect(.*$SG_SOCKET" "$T/strace" || { OUT=$(head -c 2000 "$T/strace"); fail "the trace shows the module connecting to supportgrantd"; }
+! grep -F "$SG_DB" "$T/strace" || fail "no process of the staff login opens the database"
+ldd "$B/pam_supportgrant.so" >"$T/ldd" || fail "ldd pam_supportgrant.so"
+! grep libsqlite3 "$T/ldd" || fail "pam_supportgrant.so does not link SQLite"
+ldd "$B/supportgrantd" | grep -q libsqlite3 || fail "supportgrantd links SQLite (the twin)"
+ok "only the daemon opens the database: a traced staff login never does; the module links no SQLite"
+
 # Without a command the gate starts the login shell, as sshd would, and says what applies.
 RC=0
 OUT=$(printf 'echo "shell=$0"\nsupportgrant status\nexit\n' | sg_ssh jdoe 2>"$T/err" | tr -d '\r') || RC=$?

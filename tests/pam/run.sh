@@ -64,7 +64,7 @@ DAEMON=$!
 sg_wait_for 10 test -S "$T/run/socket" || { cat "$T/daemon.log"; sg_die "supportgrantd did not start"; }
 sg_wait_for 10 test -f "$T/lib/supportgrant.db" || sg_die "supportgrantd did not create the database"
 
-export SG_TEST_DIR=$T SG_MODULE=$B/pam_supportgrant.so
+export SG_TEST_DIR=$T SG_MODULE=$B/pam_supportgrant.so SG_DAEMON=$B/supportgrantd
 rc=0
 if [ "$MODE" = valgrind ]; then
     valgrind --quiet --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect \

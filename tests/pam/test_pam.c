@@ -33,7 +33,7 @@
 #include "store.h"
 #include "timeutil.h"
 
-static const char *dir, *module;
+static const char *dir, *module, *daemon_path;
 static char conf[PATH_MAX], db[PATH_MAX], confdir[PATH_MAX], marker[PATH_MAX];
 
 #define REASON "Customer ticket 4711: invoices do not print"
@@ -60,6 +60,79 @@ static void write_conf(const char *name, const char *extra, char *ret_path, size
 {
         (void)snprintf(ret_path, size, "%s/etc/%s", dir, name);
         write_file(ret_path, 0644, "database = %s\nsocket = %s/run/socket\n%s\n", db, dir, extra);
+}
+
+/* A second supportgrantd of its own, for what the suite's daemon cannot show (its database
+ * corrupt, a fresh host): a configuration with that database and socket (and no session
+ * termination: the sessions are the test's own process), the daemon on it, the module's
+ * configuration naming the same socket in ret_path. */
+static pid_t second_daemon(const char *name, const char *database, const char *extra,
+                           char *ret_path, size_t size)
+{
+        char dconf[PATH_MAX], sock[PATH_MAX], text[2 * PATH_MAX];
+        struct stat st;
+        pid_t pid;
+
+        (void)snprintf(sock, sizeof(sock), "%s/run/%s.socket", dir, name);
+        (void)unlink(sock);
+        (void)snprintf(dconf, sizeof(dconf), "%s/etc/%s-daemon.conf", dir, name);
+        write_file(dconf, 0644, "database = %s\nsocket = %s\nterminate_sessions = no\n%s\n",
+                   database, sock, extra);
+        (void)snprintf(ret_path, size, "%s/etc/%s.conf", dir, name);
+        (void)snprintf(text, sizeof(text), "socket = %s\n%s\n", sock, extra);
+        write_file(ret_path, 0644, "%s", text);
+        assert_non_null(daemon_path);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                char log[PATH_MAX + 16];
+                int fd;
+
+                (void)snprintf(log, sizeof(log), "%s/%s-daemon.log", dir, name);
+                fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+                if (fd >= 0)
+                        (void)dup2(fd, STDERR_FILENO);
+                execl(daemon_path, "supportgrantd", "--socket", sock, "--foreground", "--conf",
+                      dconf, (char *)NULL);
+                _exit(127);
+        }
+        for (int i = 0; i < 1000 && !(stat(sock, &st) == 0 && S_ISSOCK(st.st_mode)); i++)
+                usleep(10000);
+        assert_true(stat(sock, &st) == 0 && S_ISSOCK(st.st_mode));
+        return pid;
+}
+
+/* The same, for a daemon that must refuse to start: it exits with an error. */
+static pid_t second_daemon_failing(const char *name, const char *database)
+{
+        char dconf[PATH_MAX], sock[PATH_MAX];
+        int status = 0;
+        pid_t pid;
+
+        (void)snprintf(sock, sizeof(sock), "%s/run/%s.socket", dir, name);
+        (void)unlink(sock);
+        (void)snprintf(dconf, sizeof(dconf), "%s/etc/%s-daemon.conf", dir, name);
+        write_file(dconf, 0644, "database = %s\nsocket = %s\nterminate_sessions = no\n", database,
+                   sock);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                execl(daemon_path, "supportgrantd", "--socket", sock, "--foreground", "--conf",
+                      dconf, (char *)NULL);
+                _exit(127);
+        }
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) != 0 && WEXITSTATUS(status) != 127);
+        return pid;
+}
+
+static void second_daemon_stop(pid_t pid)
+{
+        int status = 0;
+
+        assert_int_equal(kill(pid, SIGTERM), 0);
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
 /* Probe stacks for every phase; args are the module's arguments. */
@@ -169,7 +242,7 @@ static void sql(const char *statement)
 
 static int reset(void **state)
 {
-        sql("DELETE FROM grants; DELETE FROM logins; DELETE FROM login_tokens;");
+        sql("DELETE FROM grants; DELETE FROM logins;");
         (void)ignored();
         return 0;
 }
@@ -624,7 +697,8 @@ static void reason_crosses_processes_once(void **state)
         assert_int_equal(child.prompts, 1); /* account did not ask again */
         t = pam_getenv(a, "SUPPORTGRANT_TOKEN");
         assert_non_null(t);
-        assert_int_equal(strlen(t), SG_TOKEN_LEN);
+        assert_int_equal(strlen(t), 32);
+        assert_int_equal(strspn(t, "0123456789abcdef"), 32);
         (void)snprintf(token, sizeof(token), "SUPPORTGRANT_TOKEN=%s", t);
         finish(a, PAM_SUCCESS);
 
@@ -708,37 +782,59 @@ static void silent_means_silent(void **state)
         assert_string_equal(cs.transcript, "");
 }
 
-/* Any doubt about a staff account denies it, with a log line and a message. */
+/* jdoe is denied with text (and never asked a reason), alice is not affected. */
+static void denied_with(const char *service, const char *text)
+{
+        struct conv_script cs = {.answers = {REASON}};
+        pam_handle_t *pamh = start(service, "jdoe", &cs);
+
+        assert_int_equal(pam_acct_mgmt(pamh, 0), PAM_PERM_DENIED);
+        if (!strstr(cs.transcript, text))
+                fail_msg("expected \"%s\", got: %s", text, cs.transcript);
+        assert_int_equal(cs.prompts, 0);
+        finish(pamh, PAM_PERM_DENIED);
+        pamh = start(service, "alice", &cs);
+        assert_int_equal(pam_acct_mgmt(pamh, 0), PAM_SUCCESS);
+        assert_true(ignored());
+        finish(pamh, PAM_SUCCESS);
+}
+
+/* Any doubt about a staff account denies it, with a log line and a message. The daemon owns
+ * the database: one that is missing or empty it creates, and it holds no grant; one it may not
+ * trust (others may write it) makes it answer with an error; one that is no database keeps it
+ * from starting. */
 static void fail_closed_on_bad_database(void **state)
 {
-        static const char *const contents[] = {"this is not an SQLite database, just text\n", ""};
-        char bad[PATH_MAX], c[PATH_MAX], extra[PATH_MAX + 16], args[PATH_MAX + 64];
+        char bad[PATH_MAX], c[PATH_MAX], args[PATH_MAX + 64], path[PATH_MAX + 8];
+        pid_t pid;
 
         (void)snprintf(bad, sizeof(bad), "%s/lib/bad.db", dir);
         grant_user("jdoe");
-        for (size_t i = 0; i <= ELEMENTSOF(contents); i++) {
-                struct conv_script cs = {.answers = {REASON}};
-                pam_handle_t *pamh;
-
+        for (int empty = 0; empty < 2; empty++) {
                 (void)unlink(bad);
-                if (i < ELEMENTSOF(contents))
-                        write_file(bad, 0600, "%s", contents[i]); /* garbage, empty */
-                /* i == last: missing */
-                (void)snprintf(extra, sizeof(extra), "database = %s", bad);
-                write_conf("bad-db.conf", extra, c, sizeof(c));
+                if (empty)
+                        write_file(bad, 0600, "%s", "");
+                pid = second_daemon("bad-db", bad, "", c, sizeof(c));
                 (void)snprintf(args, sizeof(args), "conf=%s", c);
                 write_service("sg-bad-db", args);
-
-                pamh = start("sg-bad-db", "jdoe", &cs);
-                assert_int_equal(pam_acct_mgmt(pamh, 0), PAM_PERM_DENIED);
-                assert_non_null(strstr(cs.transcript, "database is unavailable"));
-                finish(pamh, PAM_PERM_DENIED);
-                pamh = start("sg-bad-db", "alice", &cs);
-                assert_int_equal(pam_acct_mgmt(pamh, 0), PAM_SUCCESS);
-                assert_true(ignored());
-                finish(pamh, PAM_SUCCESS);
+                denied_with("sg-bad-db", "is not activated");
+                if (empty) {
+                        assert_int_equal(chmod(bad, 0666), 0);
+                        denied_with("sg-bad-db", "database is unavailable");
+                }
+                second_daemon_stop(pid);
         }
+        /* No database at all: the daemon does not start, and does not answer. */
+        (void)snprintf(path, sizeof(path), "%s-wal", bad);
+        (void)unlink(path);
+        (void)snprintf(path, sizeof(path), "%s-shm", bad);
+        (void)unlink(path);
+        write_file(bad, 0600, "%s", "this is not an SQLite database\n");
+        pid = second_daemon_failing("bad-db", bad);
+        denied_with("sg-bad-db", "supportgrantd does not answer");
         (void)unlink(bad);
+        /* The twin: the suite's daemon with its database lets jdoe in. */
+        assert_int_equal(login("jdoe", "sg", true), PAM_SUCCESS);
 }
 
 static void fail_closed_on_locked_database(void **state)
@@ -897,6 +993,7 @@ static void session_needs_the_daemon(void **state)
 {
         char c[PATH_MAX], args[PATH_MAX + 64], extra[PATH_MAX];
         struct conv_script cs = {.answers = {REASON}};
+        uint64_t since = now_usec();
         pam_handle_t *pamh;
 
         grant_user("jdoe");
@@ -913,25 +1010,30 @@ static void session_needs_the_daemon(void **state)
         assert_int_equal(cs.prompts, 0);
         assert_non_null(strstr(cs.transcript, "supportgrantd does not answer"));
         assert_int_equal(logins_of("jdoe").n, 0);
-        /* A stack whose session phase is the first to ask: refused at open, recorded. */
+        /* A stack whose session phase is the first to ask: refused at open, before the
+         * reason; only the journal can have it. */
         cs = (struct conv_script){.answers = {REASON}};
         pamh = start("sg-nodaemon", "jdoe", &cs);
         assert_int_equal(pam_open_session(pamh, 0), PAM_SESSION_ERR);
         finish(pamh, PAM_SESSION_ERR);
+        assert_int_equal(cs.prompts, 0);
         assert_non_null(strstr(cs.transcript, "supportgrantd does not answer"));
-        assert_string_equal(logins_of("jdoe").last.detail, "supportgrantd is not running");
+        assert_int_equal(logins_of("jdoe").n, 0);
+        assert_true(journal_find("login-denied", "SUPPORTGRANT_USER=jdoe", since).count >= 2);
 
-        /* Without session termination (the file's setting, as the daemon's: not a module
-         * argument) the daemon is not needed. */
+        /* Without session termination too: the daemon is the only owner of the data. */
         (void)snprintf(extra, sizeof(extra),
                        "socket = %s/run/nobody-listens\nterminate_sessions = no", dir);
         write_conf("nodaemon.conf", extra, c, sizeof(c));
         cs = (struct conv_script){.answers = {REASON}};
         pamh = start("sg-nodaemon", "jdoe", &cs);
-        assert_int_equal(pam_acct_mgmt(pamh, 0), PAM_SUCCESS);
-        assert_int_equal(pam_open_session(pamh, 0), PAM_SUCCESS);
-        assert_int_equal(pam_close_session(pamh, 0), PAM_SUCCESS);
-        finish(pamh, PAM_SUCCESS);
+        assert_int_equal(pam_acct_mgmt(pamh, 0), PAM_PERM_DENIED);
+        finish(pamh, PAM_PERM_DENIED);
+        assert_int_equal(cs.prompts, 0);
+        /* The twin: the same stack with the daemon's socket. */
+        write_conf("nodaemon.conf", "", c, sizeof(c));
+        assert_int_equal(login("jdoe", "sg-nodaemon", true), PAM_SUCCESS);
+        assert_int_equal(logins_of("jdoe").last.outcome, SG_LOGIN_ACCEPTED);
 }
 
 /* Access revoked between the account check and the session: no session. */
@@ -950,6 +1052,64 @@ static void session_rechecks_access(void **state)
         assert_int_equal(pam_open_session(pamh, 0), PAM_SESSION_ERR);
         finish(pamh, PAM_SESSION_ERR);
         assert_int_equal(logins_of("jdoe").last.outcome, SG_LOGIN_DENIED);
+}
+
+/* The reason given in the account phase waits in the daemon's memory for the session. A daemon
+ * that crashed between the phases has forgotten it: the session asks again where it can, and is
+ * refused where it cannot; never a login without its reason. */
+static void daemon_restart_between_phases(void **state)
+{
+        char c[PATH_MAX], args[PATH_MAX + 64];
+        struct conv_script cs = {.answers = {REASON, "Asked again after the daemon restarted"}};
+        pam_handle_t *pamh;
+        size_t n;
+        pid_t pid;
+
+        grant_user("jdoe");
+        /* A daemon of its own on the suite's database, to kill. */
+        pid = second_daemon("restart", db, "", c, sizeof(c));
+        (void)snprintf(args, sizeof(args), "conf=%s", c);
+        write_service("sg-restart", args);
+
+        /* The twin: without a restart the session uses the reason of the account phase. */
+        pamh = start("sg-restart", "jdoe", &cs);
+        assert_int_equal(pam_acct_mgmt(pamh, 0), PAM_SUCCESS);
+        assert_int_equal(pam_open_session(pamh, 0), PAM_SUCCESS);
+        assert_int_equal(pam_close_session(pamh, 0), PAM_SUCCESS);
+        finish(pamh, PAM_SUCCESS);
+        assert_int_equal(cs.prompts, 1);
+        assert_string_equal(logins_of("jdoe").last.reason, REASON);
+
+        /* Killed and started again: asked again, recorded with the new answer. */
+        cs = (struct conv_script){.answers = {REASON, "Asked again after the daemon restarted"}};
+        pamh = start("sg-restart", "jdoe", &cs);
+        assert_int_equal(pam_acct_mgmt(pamh, 0), PAM_SUCCESS);
+        assert_int_equal(kill(pid, SIGKILL), 0);
+        assert_int_equal(waitpid(pid, NULL, 0), pid);
+        pid = second_daemon("restart", db, "", c, sizeof(c));
+        assert_int_equal(pam_open_session(pamh, 0), PAM_SUCCESS);
+        assert_int_equal(pam_close_session(pamh, 0), PAM_SUCCESS);
+        finish(pamh, PAM_SUCCESS);
+        assert_int_equal(cs.prompts, 2);
+        assert_int_equal(logins_of("jdoe").last.outcome, SG_LOGIN_ACCEPTED);
+        assert_string_equal(logins_of("jdoe").last.reason,
+                            "Asked again after the daemon restarted");
+
+        /* The same where the session cannot ask (sshd): refused, and no login accepted. */
+        cs = (struct conv_script){.answers = {REASON}};
+        pamh = start("sg-restart", "jdoe", &cs);
+        assert_int_equal(pam_acct_mgmt(pamh, 0), PAM_SUCCESS);
+        n = logins_of("jdoe").n;
+        assert_int_equal(kill(pid, SIGKILL), 0);
+        assert_int_equal(waitpid(pid, NULL, 0), pid);
+        pid = second_daemon("restart", db, "", c, sizeof(c));
+        cs.cannot_prompt = true;
+        assert_int_equal(pam_open_session(pamh, 0), PAM_SESSION_ERR);
+        finish(pamh, PAM_SESSION_ERR);
+        assert_int_equal(logins_of("jdoe").n, n + 1);
+        assert_int_equal(logins_of("jdoe").last.outcome, SG_LOGIN_DENIED);
+        assert_string_equal(logins_of("jdoe").last.detail, "session without a reason");
+        second_daemon_stop(pid);
 }
 
 /* ---- the directory (tests/nss/nss_sgdir.c) ------------------------------------------------ */
@@ -1071,10 +1231,12 @@ static void shadowing_local_group(void **state)
  * accounts only a directory knows cannot be told from staff. */
 static void no_staff_group_yet(void **state)
 {
-        char c[PATH_MAX], args[PATH_MAX + 64];
+        char c[PATH_MAX], args[PATH_MAX + 64], fresh[PATH_MAX];
+        pid_t pid;
 
-        write_conf("fresh.conf", "staff_group = no-such-group\ndatabase = /nonexistent/sg.db", c,
-                   sizeof(c));
+        (void)snprintf(fresh, sizeof(fresh), "%s/lib/fresh.db", dir);
+        (void)unlink(fresh);
+        pid = second_daemon("fresh", fresh, "staff_group = no-such-group", c, sizeof(c));
         (void)snprintf(args, sizeof(args), "conf=%s", c);
         write_service("sg-fresh", args);
         directory_mode("up");
@@ -1082,6 +1244,8 @@ static void no_staff_group_yet(void **state)
         unaffected("lena", "sg-fresh");
         unaffected("root", "sg-fresh");
         assert_int_equal(login("dana", "sg-fresh", false), PAM_PERM_DENIED);
+        second_daemon_stop(pid);
+        (void)unlink(fresh);
 }
 
 /* SPEC §5 module arguments: only per-service settings. staff_group= as an argument would make
@@ -1246,6 +1410,7 @@ int main(void)
                 cmocka_unit_test_setup(refused_config_still_knows_staff, reset),
                 cmocka_unit_test_setup(session_needs_the_daemon, reset),
                 cmocka_unit_test_setup(session_rechecks_access, reset),
+                cmocka_unit_test_setup(daemon_restart_between_phases, reset),
                 cmocka_unit_test_setup(directory_outage_fails_closed, reset),
                 cmocka_unit_test_setup(last_staff_gid_decides, reset),
                 cmocka_unit_test_setup(shadowing_local_group, reset),
@@ -1258,6 +1423,7 @@ int main(void)
 
         dir = getenv("SG_TEST_DIR");
         module = getenv("SG_MODULE");
+        daemon_path = getenv("SG_DAEMON");
         if (!dir || !module) {
                 fprintf(stderr, "run me through tests/pam/run.sh\n");
                 return 2;

@@ -204,20 +204,24 @@ expect_nonstaff_unaffected "baseline"
 # =============================================================================================
 echo "# database faults"
 
-# Unreadable: root without CAP_DAC_OVERRIDE/CAP_DAC_READ_SEARCH meets a 0000 database, as a
-# confined sshd would under a mandatory access control profile.
+# Unreadable: a 0000 database and a daemon confined without CAP_DAC_OVERRIDE and
+# CAP_DAC_READ_SEARCH (as under a mandatory access control profile). The daemon is the only
+# program that opens it: it refuses to start, and the module denies staff.
 stop_daemon
 chmod 0000 "$DB"
-rc=0
-out=$(printf '%s\n' "$REASON" | "${NODAC[@]}" -v sgrobust jdoe acct_mgmt 2>&1) || rc=$?
-if [ "$rc" != 0 ] && grep -q "database is unavailable" <<<"$out"; then
-    pass "unreadable database: staff denied with a clear message"
+drc=0
+: >"$DLOG.new"
+env -u TZ timeout 20 setpriv --bounding-set -dac_override,-dac_read_search \
+    "$B/supportgrantd" --socket "$SOCK" --foreground 2>"$DLOG.new" || drc=$?
+cat "$DLOG.new" >>"$DLOG"
+if [ "$drc" = 1 ] && [ ! -S "$SOCK" ] && grep -qF "$DB" "$DLOG.new" &&
+    grep -qiE "unable to open|denied" "$DLOG.new"; then
+    pass "unreadable database: the daemon refuses to start (exit 1), naming the database and why"
 else
-    fail "unreadable database: staff not denied clearly (rc=$rc): $out"
+    fail "unreadable database: the daemon did not refuse to start clearly (rc=$drc): $(cat "$DLOG.new")"
 fi
-rc=0
-out=$("${NODAC[@]}" -v sgrobust alice acct_mgmt 2>&1) || rc=$?
-check "unreadable database: non-staff unaffected" test "$rc" = 0
+expect_staff_denied "unreadable database" "cannot be checked"
+expect_nonstaff_unaffected "unreadable database"
 chmod 0600 "$DB"
 check "unreadable database: integrity ok afterwards" integrity_ok
 
@@ -241,7 +245,7 @@ expect_nonstaff_unaffected "random-bytes database"
 # A newer schema (a downgrade after an upgrade): refused, not "migrated" backwards.
 cp "$T/good.db" "$DB"
 sqlite3 "$DB" 'PRAGMA user_version = 99'
-expect_staff_denied "newer schema" "database is unavailable"
+expect_staff_denied "newer schema" "database is unavailable|cannot be checked"
 expect_nonstaff_unaffected "newer schema"
 expect_daemon_refuses "newer schema" "newer"
 check "newer schema: the file was left alone" \
@@ -466,6 +470,53 @@ start_daemon
 cli alice list
 check "restarted: the daemon serves" test "$rc" = 0
 expect_staff_allowed "restarted"
+
+# kill -9 during a stream of staff logins (the module is a client of the daemon, which writes
+# every login row): every login the module let in (its session opened) has its accepted row
+# with its own reason, after any crash; none is half-made.
+: >"$T/logins-acked"
+(
+    for i in $(seq 1 400); do
+        o=$(printf '%s\n' "$REASON $i" "$REASON $i" "$REASON $i" |
+            timeout 30 "${PAMTESTER[@]}" -v -I rhost=stream-$i sgrobust jdoe \
+            acct_mgmt open_session close_session 2>&1) || true
+        if grep -q 'successfully opened a session' <<<"$o"; then
+            echo "stream-$i" >>"$T/logins-acked"
+        fi
+    done
+) &
+STREAM=$!
+logins_at_least() { [ "$(wc -l <"$T/logins-acked")" -ge "$1" ]; }
+sg_wait_for 30 logins_at_least 10 || true
+n_at_kill=
+for round in 1 2 3; do
+    kill -9 "$DAEMON"
+    wait "$DAEMON" 2>/dev/null || true
+    n=$(wc -l <"$T/logins-acked")
+    n_at_kill=${n_at_kill:-$n}
+    cat "$DLOG.new" >>"$DLOG"
+    DAEMON=
+    sleep 0.3
+    start_daemon # meanwhile the logins are refused: supportgrantd does not answer
+    sg_wait_for 30 logins_at_least $((n + 10)) || true
+done
+kill "$STREAM" 2>/dev/null || true
+wait "$STREAM" 2>/dev/null || true
+n_acked=$(wc -l <"$T/logins-acked")
+lost=0
+while read -r rhost; do
+    got=$(sqlite3 "$DB" "SELECT count(*) FROM logins WHERE rhost = '$rhost' AND outcome = 'accepted'
+        AND reason = '$REASON ${rhost#stream-}'")
+    [ "$got" = 1 ] || { lost=$((lost + 1)); echo "lost: login from $rhost ($got rows)"; }
+done <"$T/logins-acked"
+check "kill -9 in a stream of logins: all $n_acked logins let in have their row and reason" test "$lost" = 0
+check "kill -9 (3 times): logins let in before ($n_at_kill) and after ($((n_acked - n_at_kill)))" \
+    test "$n_at_kill" -ge 1 -a "$n_acked" -gt "$n_at_kill"
+half=$(sqlite3 "$DB" "SELECT count(*) FROM logins WHERE rhost LIKE 'stream-%' AND
+    (user != 'jdoe' OR outcome NOT IN ('accepted', 'denied') OR
+     (outcome = 'accepted' AND (reason IS NULL OR reason NOT LIKE '$REASON %')))")
+check "kill -9 in a stream of logins: no half records" test "$half" = 0
+check "kill -9 in a stream of logins: integrity ok" integrity_ok
 
 # =============================================================================================
 echo "# hostile clients"

@@ -56,6 +56,7 @@ static void customer_user_by_default(void **state)
         expect(&c, SG_ACTION_STATUS, SG_MISSING_NOTHING);
         expect(&c, SG_ACTION_PING, SG_MISSING_NOTHING);
         expect(&c, SG_ACTION_RIGHTS_CHANGE, SG_MISSING_ROOT);
+        expect(&c, SG_ACTION_LOGIN, SG_MISSING_PAM_MODULE);
         /* Only a staff session's gate reports a refused export, under its own name. */
         expect(&c, SG_ACTION_EXPORT_REFUSED, SG_MISSING_STAFF);
         expect(&c, SG_ACTION_EXPORT_STARTED, SG_MISSING_STAFF);
@@ -110,6 +111,8 @@ static void staff_only_status(void **state)
         expect(&c, SG_ACTION_EXPORT_REFUSED, SG_MISSING_NOTHING);
         expect(&c, SG_ACTION_EXPORT_STARTED, SG_MISSING_NOTHING);
         expect(&c, SG_ACTION_RIGHTS_CHANGE, SG_MISSING_ROOT);
+        /* A staff account cannot record its own login or reason. */
+        expect(&c, SG_ACTION_LOGIN, SG_MISSING_PAM_MODULE);
         /* No one grants themselves, whatever the database says. */
         c.right = SG_RIGHT_GRANTED;
         assert_false(sg_caller_may_activate(&c));
@@ -128,6 +131,7 @@ static void unknown_uid_holds_nothing(void **state)
         c.is_staff = true; /* whatever it claims: a uid NSS does not know is no one's gate */
         expect(&c, SG_ACTION_EXPORT_REFUSED, SG_MISSING_STAFF);
         expect(&c, SG_ACTION_EXPORT_STARTED, SG_MISSING_STAFF);
+        expect(&c, SG_ACTION_LOGIN, SG_MISSING_PAM_MODULE);
 }
 
 static void unknown_action_refused(void **state)

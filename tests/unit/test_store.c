@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The SQLite store on real files: schema steps, grant coverage, logins, tokens, codes, rights,
+/* The SQLite store on real files: schema steps, grant coverage, logins, codes, rights,
  * retention, and the refusal of files it must not trust. */
 #include <fcntl.h>
 #include <limits.h>
@@ -444,39 +444,6 @@ static void logins_and_sessions(void **state)
         sg_store_close(s);
 }
 
-static void tokens_are_single_use(void **state)
-{
-        sg_store *s = open_new();
-        char token[SG_TOKEN_LEN + 1], other[SG_TOKEN_LEN + 1], reason[SG_REASON_MAX_BYTES + 1];
-        time_t now = 10000;
-
-        assert_int_equal(sg_store_token_new(s, "jdoe", "ticket 4711 printing", now, token), 0);
-        assert_int_equal(strlen(token), SG_TOKEN_LEN);
-        assert_int_equal(strspn(token, "0123456789abcdef"), SG_TOKEN_LEN);
-        assert_int_equal(sg_store_token_new(s, "jdoe", "another", now, other), 0);
-        assert_string_not_equal(token, other);
-
-        /* Another user cannot use it; peeking does not use it up; taking does. */
-        assert_int_equal(sg_store_token_get(s, token, "mdev", now, true, reason, sizeof(reason)),
-                         -ENOENT);
-        assert_int_equal(sg_store_token_get(s, token, "jdoe", now, false, reason, sizeof(reason)),
-                         0);
-        assert_string_equal(reason, "ticket 4711 printing");
-        assert_int_equal(
-                sg_store_token_get(s, token, "jdoe", now + 5, true, reason, sizeof(reason)), 0);
-        assert_int_equal(
-                sg_store_token_get(s, token, "jdoe", now + 5, true, reason, sizeof(reason)),
-                -ENOENT);
-        /* Too old, or from a clock far ahead: refused. */
-        assert_int_equal(sg_store_token_get(s, other, "jdoe", now + SG_TOKEN_MAX_AGE + 1, false,
-                                            reason, sizeof(reason)),
-                         -ENOENT);
-        assert_int_equal(sg_store_token_get(s, other, "jdoe", now - SG_TOKEN_MAX_AGE - 1, false,
-                                            reason, sizeof(reason)),
-                         -ENOENT);
-        sg_store_close(s);
-}
-
 static void codes_work_once(void **state)
 {
         sg_store *s = open_new();
@@ -736,7 +703,6 @@ int main(void)
                 cmocka_unit_test_setup(coverage_rules, new_db),
                 cmocka_unit_test_setup(grant_listings, new_db),
                 cmocka_unit_test_setup(logins_and_sessions, new_db),
-                cmocka_unit_test_setup(tokens_are_single_use, new_db),
                 cmocka_unit_test_setup(codes_work_once, new_db),
                 cmocka_unit_test_setup(rights_entries, new_db),
                 cmocka_unit_test_setup(retention, new_db),
