@@ -646,7 +646,10 @@ as alice activate "$bad" --yes
 t "a code with one character changed is refused (exit 1): mistyped, checksum" \
     '[[ $bad != "$dept_code" && $RC == 1 && $ERR == *"is mistyped (its checksum does not match)"* ]]'
 varlink() { # varlink JSON: one raw call on the socket as alice; prints the reply
-    setpriv --reuid=alice --regid=alice --init-groups -- python3 -c '
+    varlink_as alice "$1"
+}
+varlink_as() { # varlink_as USER JSON: the same as USER
+    setpriv --reuid="$1" --regid="$1" --init-groups -- python3 -c '
 import socket, sys
 s = socket.socket(socket.AF_UNIX); s.settimeout(10); s.connect(sys.argv[1])
 s.sendall(sys.argv[2].encode() + b"\0"); buf = b""
@@ -654,7 +657,7 @@ while not buf.endswith(b"\0"):
     d = s.recv(65536)
     if not d: break
     buf += d
-print(buf.rstrip(b"\0").decode())' "$SOCK" "$1"
+print(buf.rstrip(b"\0").decode())' "$SOCK" "$2"
 }
 OUT=$(varlink '{"method":"io.supportgrant.Activate","parameters":{"code":"'"$bad"'"}}')
 t "the daemon itself refuses the mistyped code (CodeInvalid), whatever the client" \
@@ -667,6 +670,23 @@ t "ExportRefused from a customer: PermissionDenied, only staff sessions report r
 OUT=$(varlink '{"method":"io.supportgrant.ExportStarted"}')
 t "ExportStarted from a customer: PermissionDenied, only a staff session's gate starts an export" \
     '[[ $(j .error) == io.supportgrant.PermissionDenied && $(j .parameters.missing) == *"staff account"* ]]'
+# The PAM module's methods are root's (the module runs inside sshd, login, su, cron): a staff
+# member cannot record a login or keep a reason for himself with a stock client, nor can a
+# customer; root gets answers (the twin).
+for u in jdoe alice; do
+    OUT=$(varlink_as $u '{"method":"io.supportgrant.LoginOpen","parameters":{"user":"jdoe","reason":"I let myself in"}}')
+    t "LoginOpen from $u: PermissionDenied, only the PAM module (root) records logins" \
+        '[[ $(j .error) == io.supportgrant.PermissionDenied && $(j .parameters.message) == *"PAM module"* ]]'
+    OUT=$(varlink_as $u '{"method":"io.supportgrant.LoginReason","parameters":{"user":"jdoe","reason":"ticket 4711 printing"}}')
+    t "LoginReason from $u: PermissionDenied" '[[ $(j .error) == io.supportgrant.PermissionDenied ]]'
+done
+t "no login row was made by the refused calls" \
+    '[[ $(sqlite3 "$DB" "SELECT count(*) FROM logins WHERE reason = '"'I let myself in'"'") == 0 ]]'
+OUT=$(varlink_as root '{"method":"io.supportgrant.LoginReason","parameters":{"user":"jdoe","reason":"ticket 4711 printing"}}')
+t "LoginReason from root: a token" '[[ $(j .parameters.token) =~ ^[0-9a-f]{32}$ ]]'
+OUT=$(varlink_as root '{"method":"io.supportgrant.LoginCheck","parameters":{"user":"nobody-staff","departments":["no such name!"]}}')
+t "LoginCheck from root with a bad department: refused naming the parameter" \
+    '[[ $(j .error) == org.varlink.service.InvalidParameter && $(j .parameters.parameter) == departments ]]'
 # ExportStarted from staff with export: remembered once per process (asking again changes
 # nothing), at most 64 processes per staff member, so that one cannot crowd out the others.
 as alice grant jdoe --period 1h --export --note "export cap" --json
