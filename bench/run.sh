@@ -62,12 +62,12 @@ BIG=$T/lib/big.db
 MOD=$B/pam_supportgrant.so
 SGB=$B/bench/sgbench
 
+# One daemon per database (only the daemon opens it; the module asks the one on its socket).
 for db in small big; do
-    printf 'database = %s/lib/%s.db\nsocket = %s/run/socket\n' "$T" "$db" "$T" >"$T/etc/$db.conf"
+    printf 'database = %s/lib/%s.db\nsocket = %s/run/%s.sock\n' "$T" "$db" "$T" "$db" >"$T/etc/$db.conf"
+    # The daemon must not end the benchmark's own "sessions" (its pids are the bench processes).
+    { cat "$T/etc/$db.conf"; echo "terminate_sessions = no"; } >"$T/etc/daemon-$db.conf"
 done
-# The daemon must not end the benchmark's own "sessions" (its pids are the bench processes);
-# the module still has terminate_sessions = yes and pings it at every session open.
-{ cat "$T/etc/big.conf"; echo "terminate_sessions = no"; } >"$T/etc/daemon.conf"
 chmod 0644 "$T/etc/"*.conf
 
 # The baselines an administrator could build without supportgrant.
@@ -119,11 +119,14 @@ step "populating: 1 grant (small), 10,000 grants + 10,000 logins (big)"
 "$SGB" populate "$SMALL" 1 0 jdoe
 "$SGB" populate "$BIG" 10000 10000 jdoe
 
-"$B/supportgrantd" --socket "$T/run/socket" --foreground --conf "$T/etc/daemon.conf" \
-    2>"$T/daemon.log" &
-DAEMON=$!
-trap 'kill $DAEMON 2>/dev/null || true' EXIT
-sg_wait_for 10 test -S "$T/run/socket" || { cat "$T/daemon.log"; sg_die "supportgrantd did not start"; }
+DAEMONS=()
+trap 'kill "${DAEMONS[@]}" 2>/dev/null || true' EXIT
+for db in small big; do
+    "$B/supportgrantd" --socket "$T/run/$db.sock" --foreground --conf "$T/etc/daemon-$db.conf" \
+        2>>"$T/daemon.log" &
+    DAEMONS+=($!)
+    sg_wait_for 10 test -S "$T/run/$db.sock" || { cat "$T/daemon.log"; sg_die "supportgrantd did not start"; }
+done
 
 # 5. Growth: the same account check (and a whole login) at 10k, 100k and 1M login rows.
 rows=10000
@@ -172,8 +175,8 @@ hyperfine -N --style none --warmup 5 --runs "$runs" --export-json "$RES/cli-logi
     "${CLI[*]} logins --json --limit 256" >/dev/null
 "${CLI[@]}" logins --json --limit 256 | grep -o '"id":' | wc -l >"$RES/cli-logins-rows"
 
-kill "$DAEMON" 2>/dev/null || true
-wait "$DAEMON" 2>/dev/null || true
+kill "${DAEMONS[@]}" 2>/dev/null || true
+wait "${DAEMONS[@]}" 2>/dev/null || true
 
 # 6. The daemon at rest: its CPU use with 200 staff accounts running a process each (covered
 # by a department grant, so nothing is ended), with the 1 s sweep of process uids
