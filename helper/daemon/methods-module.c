@@ -75,6 +75,21 @@ static int subject_from(struct conn *c, const struct params *args, struct login_
         return 0;
 }
 
+/* The subject of the call and the database; < 0 after an error reply (the handler then
+ * returns 0). */
+static int login_start(struct conn *c, const struct params *args, struct login_subject *who,
+                       sg_store **s)
+{
+        int r;
+
+        if (subject_from(c, args, who) < 0)
+                return -EINVAL;
+        r = manager_open_store(conn_manager(c), s);
+        if (r < 0)
+                return database_error(c, *s, r), r;
+        return 0;
+}
+
 static void login_init(struct sg_login *l, const struct login_subject *who, enum sg_login_outcome o)
 {
         *l = (struct sg_login){.outcome = o, .time = time(NULL)};
@@ -286,11 +301,8 @@ int method_login_check(struct conn *c, const struct params *args, const struct c
         json_object *out;
         int r;
 
-        if (subject_from(c, args, &who) < 0)
+        if (login_start(c, args, &who, &s) < 0)
                 return 0;
-        r = manager_open_store(d, &s);
-        if (r < 0)
-                return database_error(c, s, r);
         r = coverage(c, s, &who, &cov);
         if (r < 0)
                 return 0;
@@ -455,7 +467,6 @@ int method_login_open(struct conn *c, const struct params *args, const struct ca
 
 int method_login_close(struct conn *c, const struct params *args, const struct caller *caller)
 {
-        struct manager *d = conn_manager(c);
         _cleanup_store_ sg_store *s = NULL;
         struct sg_event_fields f = {.export = -1};
         struct login_subject who;
@@ -465,11 +476,8 @@ int method_login_close(struct conn *c, const struct params *args, const struct c
         char msg[SG_NAME_MAX + 64];
         int r;
 
-        if (subject_from(c, args, &who) < 0)
+        if (login_start(c, args, &who, &s) < 0)
                 return 0;
-        r = manager_open_store(d, &s);
-        if (r < 0)
-                return database_error(c, s, r);
         if (id > 0) {
                 r = sg_store_login_get(s, id, &l);
                 if (r == -ENOENT || (r >= 0 && !streq(l.user, who.id.user)))

@@ -406,6 +406,28 @@ fi
 expect_staff_denied "daemon not running" "supportgrantd does not answer"
 expect_nonstaff_unaffected "daemon not running"
 
+# kill_during_stream FILE FIRST: while a stream in the background appends a line to FILE for
+# each acknowledged write, kills the daemon with -9 three times (after FIRST lines, then after
+# 10 more each time) and starts it again; meanwhile the stream is refused. Sets n_at_kill (the
+# lines at the first kill).
+kill_during_stream() {
+    local file=$1 n round
+    lines_at_least() { [ "$(wc -l <"$file")" -ge "$1" ]; }
+    sg_wait_for 30 lines_at_least "$2" || true
+    n_at_kill=
+    for round in 1 2 3; do
+        kill -9 "$DAEMON"
+        wait "$DAEMON" 2>/dev/null || true
+        n=$(wc -l <"$file")
+        n_at_kill=${n_at_kill:-$n}
+        cat "$DLOG.new" >>"$DLOG"
+        DAEMON=
+        sleep 0.3
+        start_daemon
+        sg_wait_for 30 lines_at_least $((n + 10)) || true
+    done
+}
+
 # kill -9 during a stream of grants (every third one redeemed from an activation code, whose
 # grant and "used" mark are one transaction): every grant the CLI reported is in the database,
 # no half records, and the daemon serves again after a restart.
@@ -428,20 +450,7 @@ start_daemon
     done
 ) &
 STREAM=$!
-acked_at_least() { [ "$(wc -l <"$T/acked")" -ge "$1" ]; }
-sg_wait_for 30 acked_at_least 15 || true
-n_at_kill=
-for round in 1 2 3; do
-    kill -9 "$DAEMON"
-    wait "$DAEMON" 2>/dev/null || true
-    n=$(wc -l <"$T/acked")
-    n_at_kill=${n_at_kill:-$n}
-    cat "$DLOG.new" >>"$DLOG"
-    DAEMON=
-    sleep 0.3
-    start_daemon # meanwhile the stream keeps calling: refused until the restart
-    sg_wait_for 30 acked_at_least $((n + 10)) || true
-done
+kill_during_stream "$T/acked" 15
 kill "$STREAM" 2>/dev/null || true
 wait "$STREAM" 2>/dev/null || true
 stop_daemon
@@ -486,20 +495,7 @@ expect_staff_allowed "restarted"
     done
 ) &
 STREAM=$!
-logins_at_least() { [ "$(wc -l <"$T/logins-acked")" -ge "$1" ]; }
-sg_wait_for 30 logins_at_least 10 || true
-n_at_kill=
-for round in 1 2 3; do
-    kill -9 "$DAEMON"
-    wait "$DAEMON" 2>/dev/null || true
-    n=$(wc -l <"$T/logins-acked")
-    n_at_kill=${n_at_kill:-$n}
-    cat "$DLOG.new" >>"$DLOG"
-    DAEMON=
-    sleep 0.3
-    start_daemon # meanwhile the logins are refused: supportgrantd does not answer
-    sg_wait_for 30 logins_at_least $((n + 10)) || true
-done
+kill_during_stream "$T/logins-acked" 10
 kill "$STREAM" 2>/dev/null || true
 wait "$STREAM" 2>/dev/null || true
 n_acked=$(wc -l <"$T/logins-acked")
