@@ -16,6 +16,9 @@
 struct sg_store {
         sqlite3 *db;
         int flags;
+        char path[PATH_MAX];
+        dev_t dev; /* the file opened, to see it replaced (sg_store_verify()) */
+        ino_t ino;
         uint64_t busy_since; /* CLOCK_MONOTONIC ns when the current wait for a lock began */
         char errmsg[256];
 };
@@ -263,6 +266,11 @@ int sg_store_commit(sg_store *s)
         return exec(s, "COMMIT");
 }
 
+bool sg_store_in_transaction(sg_store *s)
+{
+        return !sqlite3_get_autocommit(s->db);
+}
+
 void sg_store_rollback(sg_store *s)
 {
         if (!sqlite3_get_autocommit(s->db))
@@ -343,6 +351,22 @@ static int check_path(sg_store *s, const char *path, mode_t type, mode_t forbidd
         return 0;
 }
 
+/* The file now at the database's path, by device and inode. */
+static int file_identity(sg_store *s, dev_t *ret_dev, ino_t *ret_ino)
+{
+        struct stat st;
+
+        if (stat(s->path, &st) < 0) {
+                int e = errno;
+
+                (void)snprintf(s->errmsg, sizeof(s->errmsg), "%.180s: %s", s->path, strerror(e));
+                return -e;
+        }
+        *ret_dev = st.st_dev;
+        *ret_ino = st.st_ino;
+        return 0;
+}
+
 /* A database that decides who may log in must not be writable by anyone but its owner: the
  * file, the directory it is in (which could swap it), and its WAL and shared-memory index,
  * which hold committed rows too (and so must not be readable by others either). */
@@ -405,6 +429,11 @@ int sg_store_open_version(const char *path, int flags, int target, sg_store **re
         r = check_file(s, path);
         if (r < 0)
                 goto fail;
+        if (strcpy_checked(s->path, sizeof(s->path), path) < 0) {
+                (void)snprintf(s->errmsg, sizeof(s->errmsg), "path too long");
+                r = -ENAMETOOLONG;
+                goto fail;
+        }
 
         oflags = SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX |
                  ((flags & SG_STORE_READONLY) ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE);
@@ -465,6 +494,9 @@ int sg_store_open_version(const char *path, int flags, int target, sg_store **re
                         goto fail;
                 }
         }
+        r = file_identity(s, &s->dev, &s->ino);
+        if (r < 0)
+                goto fail;
         *ret = s;
         return 0;
 fail:
@@ -477,6 +509,26 @@ fail:
                 (void)sg_error_set(err, r, "%s: %s", path, s->errmsg);
         sg_store_close(s);
         return r;
+}
+
+int sg_store_verify(sg_store *s)
+{
+        dev_t dev;
+        ino_t ino;
+        int r;
+
+        r = check_file(s, s->path);
+        if (r < 0)
+                return r;
+        r = file_identity(s, &dev, &ino);
+        if (r < 0)
+                return r;
+        if (dev != s->dev || ino != s->ino) {
+                (void)snprintf(s->errmsg, sizeof(s->errmsg), "%.180s: replaced since it was opened",
+                               s->path);
+                return -ESTALE;
+        }
+        return 0;
 }
 
 int sg_store_open(const char *path, int flags, sg_store **ret, struct sg_error *err)

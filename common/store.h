@@ -39,6 +39,10 @@ int sg_store_open(const char *path, int flags, sg_store **ret, struct sg_error *
 int sg_store_open_version(const char *path, int flags, int version, sg_store **ret,
                           struct sg_error *err);
 void sg_store_close(sg_store *s);
+/* For a connection kept open: whether the file at its path is still the one it opened, and
+ * still safe (the checks of sg_store_open()). -ESTALE when it was replaced (a restore), or the
+ * error of the check; sg_store_errmsg() says which. */
+int sg_store_verify(sg_store *s);
 const char *sg_store_errmsg(sg_store *s);
 /* The schema version a database file has (0 for a fresh file). */
 int sg_store_schema_version(sg_store *s, int *ret);
@@ -49,6 +53,7 @@ int sg_store_schema_version(sg_store *s, int *ret);
 int sg_store_begin(sg_store *s);
 int sg_store_commit(sg_store *s);
 void sg_store_rollback(sg_store *s);
+bool sg_store_in_transaction(sg_store *s);
 
 /* Grants */
 int sg_store_grant_add(sg_store *s, struct sg_grant *g); /* sets g->id */

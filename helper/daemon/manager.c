@@ -9,15 +9,40 @@
 #include "manager.h"
 #include "staff.h"
 
-int manager_open_store(struct manager *m, sg_store **ret)
+int manager_store(struct manager *m, sg_store **ret)
 {
         struct sg_error err = {};
         int r;
 
-        r = sg_store_open(m->cfg.database, SG_STORE_CREATE, ret, &err);
-        if (r < 0)
+        if (m->store) {
+                /* A request that failed half-way must not leave its transaction to the next. */
+                if (sg_store_in_transaction(m->store)) {
+                        log_error("a transaction was left open: rolled back");
+                        sg_store_rollback(m->store);
+                }
+                r = sg_store_verify(m->store);
+                if (r >= 0) {
+                        *ret = m->store;
+                        return 0;
+                }
+                log_warning("opening the database again: %s", sg_store_errmsg(m->store));
+                manager_close_store(m);
+        }
+        r = sg_store_open(m->cfg.database, SG_STORE_CREATE, &m->store, &err);
+        if (r < 0) {
                 log_error("cannot open the database: %s", err.msg);
-        return r;
+                m->store = NULL;
+                *ret = NULL;
+                return r;
+        }
+        *ret = m->store;
+        return 0;
+}
+
+void manager_close_store(struct manager *m)
+{
+        sg_store_close(m->store);
+        m->store = NULL;
 }
 
 /* sg_staff_decide() with what the database knows (the staff group's last gid, whether the
@@ -44,23 +69,6 @@ int manager_settle_staff(struct manager *m, sg_store *s, const char *staff_group
         if (known < 0)
                 return known;
         return (int)sg_staff_decide(id, have_last ? &last : NULL, local, known);
-}
-
-/* Holds one idle connection to the database for as long as the daemon runs. Each request
- * opens the database for a moment (so that a file replaced, or made unsafe, is seen at once);
- * when it is the only connection, SQLite must first rebuild the WAL index from the WAL file.
- * With ours open the index stays valid. It holds no transaction, so it blocks no one. reopen:
- * after a reload, as the database path may have changed. */
-void manager_keep_store(struct manager *m, bool reopen)
-{
-        struct sg_error err = {};
-
-        if (m->keeper && !reopen)
-                return;
-        sg_store_close(m->keeper);
-        m->keeper = NULL;
-        if (sg_store_open(m->cfg.database, 0, &m->keeper, &err) < 0)
-                log_debug("not holding the database open: %s", err.msg);
 }
 
 /* ---- names stored as typed by earlier versions (SPEC §2 "names") ------------------------- */
@@ -161,7 +169,7 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
                 log_info("configuration reloaded");
         } else
                 log_error("keeping the previous configuration");
-        manager_keep_store(m, true);
+        manager_close_store(m); /* the path may have changed */
         if (m->after_reload)
                 (void)m->after_reload(m);
         (void)sd_notify(0, "READY=1");
@@ -191,8 +199,7 @@ int manager_watch_signals(struct manager *m)
 void manager_done(struct manager *m)
 {
         server_done(&m->server);
-        sg_store_close(m->keeper);
-        m->keeper = NULL;
+        manager_close_store(m);
         sd_event_source_disable_unref(m->expiry_timer);
         sd_event_source_disable_unref(m->sweep_timer);
         sd_event_source_disable_unref(m->prune_timer);

@@ -76,14 +76,18 @@ struct manager {
         size_t n_tokens, tokens_size;
 
         bool staff_group_lost; /* staff_group did not resolve at the last sweep (logged once) */
-        sg_store *keeper;      /* idle connection held open, see manager_keep_store() */
+        sg_store *store;       /* the one connection to the database, see manager_store() */
 };
 
 /* Reads the configuration file (and --socket) into ret; logs what is wrong. */
 int manager_load_config(struct manager *m, struct sg_config *ret);
-/* Opens the database, created if missing; logs what is wrong. */
-int manager_open_store(struct manager *m, sg_store **ret);
-void manager_keep_store(struct manager *m, bool reopen);
+/* The daemon's one connection to the database (created if missing), opened at the first use
+ * and kept: only the daemon opens the database. Before each use the file is checked again
+ * (sg_store_verify()): one replaced (a restore), removed or made unsafe since is seen at the
+ * next request, which opens it again or fails. Borrowed: the caller does not close it. Logs
+ * what is wrong. */
+int manager_store(struct manager *m, sg_store **ret);
+void manager_close_store(struct manager *m);
 /* Settles SG_STAFF_UNKNOWN (SPEC §2 "staff unknown") by sg_staff_decide() with what the
  * database knows of staff_group (NULL: the configured one) and /etc/passwd. s NULL: there is
  * no database yet, so nothing was ever known. Negative errno when either cannot be read: the

@@ -42,7 +42,7 @@ static int code_error(struct conn *c, const char *error, const char *k1, const c
 int method_activate(struct conn *c, const struct params *args, const struct caller *who)
 {
         struct manager *d = conn_manager(c);
-        _cleanup_store_ sg_store *s = NULL;
+        sg_store *s = NULL;
         struct sg_code code;
         enum sg_code_error why;
         struct sg_grant g = {.via = SG_VIA_CODE};
@@ -90,7 +90,7 @@ int method_activate(struct conn *c, const struct params *args, const struct call
                                    "cannot compute the expiry: %s", strerror(-r));
         sg_code_id(&code, code_id);
 
-        r = manager_open_store(d, &s);
+        r = manager_store(d, &s);
         if (r < 0)
                 return database_error(c, s, r);
         /* The grant and the used mark land together or not at all. */

@@ -81,7 +81,7 @@ int method_export_refused(struct conn *c, const struct params *args, const struc
 int method_export_started(struct conn *c, const struct params *args, const struct caller *who)
 {
         struct manager *d = conn_manager(c);
-        _cleanup_store_ sg_store *s = NULL;
+        sg_store *s = NULL;
         const char *deps[SG_MAX_DEPARTMENTS];
         struct sg_coverage cov = {};
         json_object *out;
@@ -91,7 +91,7 @@ int method_export_started(struct conn *c, const struct params *args, const struc
 
         export = who->authz.is_staff && who->id.staff == SG_STAFF_YES && c->cred.pid > 1;
         if (export) {
-                r = manager_open_store(d, &s);
+                r = manager_store(d, &s);
                 if (r < 0)
                         return database_error(c, s, r);
                 sg_identity_departments(&who->id, deps, &n);

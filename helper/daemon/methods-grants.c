@@ -148,7 +148,7 @@ static int parse_kind(struct conn *c, const char *kind, enum sg_grant_kind *ret)
 int method_grant(struct conn *c, const struct params *args, const struct caller *who)
 {
         struct manager *d = conn_manager(c);
-        _cleanup_store_ sg_store *s = NULL;
+        sg_store *s = NULL;
         const char *target = args->target, *period = args->period, *note = args->note;
         struct sg_grant g = {.via = SG_VIA_CLI, .export = args->export};
         enum sg_text_error why;
@@ -179,7 +179,7 @@ int method_grant(struct conn *c, const struct params *args, const struct caller 
                                    json_object_new_string("period"),
                                    "cannot compute the expiry: %s", strerror(-r));
 
-        r = manager_open_store(d, &s);
+        r = manager_store(d, &s);
         if (r >= 0)
                 r = sg_store_grant_add(s, &g);
         if (r < 0)
@@ -239,7 +239,7 @@ const char *canonical_filter(struct conn *c, bool department, const char *name, 
 int method_revoke(struct conn *c, const struct params *args, const struct caller *who)
 {
         struct manager *d = conn_manager(c);
-        _cleanup_store_ sg_store *s = NULL;
+        sg_store *s = NULL;
         _cleanup_(grant_list_free) struct grant_list l = {};
         json_object *ids = args->ids, *arr, *out;
         const char *user, *dept;
@@ -257,7 +257,7 @@ int method_revoke(struct conn *c, const struct params *args, const struct caller
                                "ids/user/department/all"),
                        0;
 
-        r = manager_open_store(d, &s);
+        r = manager_store(d, &s);
         if (r < 0)
                 return database_error(c, s, r);
 
@@ -367,10 +367,10 @@ static int grants_active_query(sg_store *s, time_t now, time_t unused, sg_grant_
 
 int method_list(struct conn *c, const struct params *args, const struct caller *who)
 {
-        _cleanup_store_ sg_store *s = NULL;
+        sg_store *s = NULL;
         int r;
 
-        r = manager_open_store(conn_manager(c), &s);
+        r = manager_store(conn_manager(c), &s);
         if (r < 0)
                 return database_error(c, s, r);
         return reply_grants(c, s, grants_active_query, time(NULL), 0);
@@ -378,10 +378,10 @@ int method_list(struct conn *c, const struct params *args, const struct caller *
 
 int method_history(struct conn *c, const struct params *args, const struct caller *who)
 {
-        _cleanup_store_ sg_store *s = NULL;
+        sg_store *s = NULL;
         int r;
 
-        r = manager_open_store(conn_manager(c), &s);
+        r = manager_store(conn_manager(c), &s);
         if (r < 0)
                 return database_error(c, s, r);
         return reply_grants(c, s, sg_store_grants_between, args->since, args->until);

@@ -59,7 +59,7 @@ static int collect_login(const struct sg_login *l, void *userdata)
 static int logins_stream_next(struct conn *c, void *data)
 {
         struct logins_stream *st = data;
-        _cleanup_store_ sg_store *s = NULL;
+        sg_store *s = NULL;
         struct page p = {};
         json_object *params;
         size_t want = LOGINS_PAGE;
@@ -68,7 +68,7 @@ static int logins_stream_next(struct conn *c, void *data)
 
         if (st->limited && st->remaining < want)
                 want = st->remaining;
-        r = manager_open_store(conn_manager(c), &s);
+        r = manager_store(conn_manager(c), &s);
         if (r < 0) {
                 conn_end_more(c);
                 return database_error(c, s, r);
@@ -119,12 +119,12 @@ int method_logins(struct conn *c, const struct params *args, const struct caller
         st.cursor_id = INT64_MAX;
         if (!more) {
                 /* One reply with up to the limit. */
-                _cleanup_store_ sg_store *s = NULL;
+                sg_store *s = NULL;
                 struct page p = {};
                 json_object *out;
                 int r;
 
-                r = manager_open_store(conn_manager(c), &s);
+                r = manager_store(conn_manager(c), &s);
                 if (r < 0)
                         return database_error(c, s, r);
                 out = json_object_new_object();

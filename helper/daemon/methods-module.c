@@ -84,7 +84,7 @@ static int login_start(struct conn *c, const struct params *args, struct login_s
 
         if (subject_from(c, args, who) < 0)
                 return -EINVAL;
-        r = manager_open_store(conn_manager(c), s);
+        r = manager_store(conn_manager(c), s);
         if (r < 0)
                 return database_error(c, *s, r), r;
         return 0;
@@ -248,7 +248,7 @@ static int coverage(struct conn *c, sg_store *s, const struct login_subject *who
 int method_login_settle(struct conn *c, const struct params *args, const struct caller *caller)
 {
         struct manager *d = conn_manager(c);
-        _cleanup_store_ sg_store *s = NULL;
+        sg_store *s = NULL;
         struct login_subject who;
         int known, r;
         size_t n;
@@ -273,7 +273,7 @@ int method_login_settle(struct conn *c, const struct params *args, const struct 
         who.id.staff = SG_STAFF_UNKNOWN;
         who.id.is_staff = false;
 
-        r = manager_open_store(d, &s);
+        r = manager_store(d, &s);
         if (r < 0)
                 return database_error(c, s, r);
         r = manager_settle_staff(d, s, args->staff_group, &who.id);
@@ -295,7 +295,7 @@ int method_login_settle(struct conn *c, const struct params *args, const struct 
 int method_login_check(struct conn *c, const struct params *args, const struct caller *caller)
 {
         struct manager *d = conn_manager(c);
-        _cleanup_store_ sg_store *s = NULL;
+        sg_store *s = NULL;
         struct login_subject who;
         struct sg_coverage cov = {};
         json_object *out;
@@ -346,7 +346,7 @@ int method_login_reason(struct conn *c, const struct params *args, const struct 
 int method_login_denied(struct conn *c, const struct params *args, const struct caller *caller)
 {
         struct manager *d = conn_manager(c);
-        _cleanup_store_ sg_store *s = NULL;
+        sg_store *s = NULL;
         char reason[SG_REASON_MAX_BYTES + 1];
         struct login_subject who;
         enum sg_text_error why;
@@ -362,7 +362,7 @@ int method_login_denied(struct conn *c, const struct params *args, const struct 
             sg_text_check(args->reason, 0, SG_REASON_MAX_BYTES, reason, sizeof(reason), &why) < 0)
                 return invalid(c, "reason", "the reason %s", sg_text_error_to_string(why)), 0;
         /* Without a database the journal still gets it. */
-        (void)manager_open_store(d, &s);
+        (void)manager_store(d, &s);
         record_denial(s, &who, args->reason ? reason : NULL, args->detail, true);
         return conn_reply(c, json_object_new_object(), false);
 }
@@ -370,7 +370,7 @@ int method_login_denied(struct conn *c, const struct params *args, const struct 
 int method_login_open(struct conn *c, const struct params *args, const struct caller *caller)
 {
         struct manager *d = conn_manager(c);
-        _cleanup_store_ sg_store *s = NULL;
+        sg_store *s = NULL;
         struct login_subject who;
         struct sg_coverage cov = {};
         struct sg_event_fields f;
@@ -397,7 +397,7 @@ int method_login_open(struct conn *c, const struct params *args, const struct ca
         l.pid = c->cred.pid;
         (void)sg_proc_start_time(l.pid, &l.pid_start);
 
-        r = manager_open_store(d, &s);
+        r = manager_store(d, &s);
         if (r < 0)
                 return database_error(c, s, r);
         r = coverage(c, s, &who, &cov);
@@ -467,7 +467,7 @@ int method_login_open(struct conn *c, const struct params *args, const struct ca
 
 int method_login_close(struct conn *c, const struct params *args, const struct caller *caller)
 {
-        _cleanup_store_ sg_store *s = NULL;
+        sg_store *s = NULL;
         struct sg_event_fields f = {.export = -1};
         struct login_subject who;
         struct sg_login l;

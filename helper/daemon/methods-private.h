@@ -30,12 +30,6 @@ static inline struct manager *conn_manager(struct conn *c)
         return c->server->userdata;
 }
 
-static inline void store_closep(sg_store **s)
-{
-        sg_store_close(*s);
-}
-#define _cleanup_store_ _cleanup_(store_closep)
-
 /* methods.c: replies with the interface's errors, and callers. */
 int database_error(struct conn *c, sg_store *s, int r);
 int invalid(struct conn *c, const char *key, const char *fmt, ...) _printf_(3, 4);

@@ -98,14 +98,14 @@ static const struct sg_right_entry *find_entry(const struct rights_collect *rc, 
 int method_rights(struct conn *c, const struct params *args, const struct caller *who)
 {
         struct manager *d = conn_manager(c);
-        _cleanup_store_ sg_store *s = NULL;
+        sg_store *s = NULL;
         struct rights_collect rc = {.d = d};
         json_object *out, *arr;
         struct passwd *pw;
         size_t listed = 0;
         int r;
 
-        r = manager_open_store(d, &s);
+        r = manager_store(d, &s);
         if (r >= 0)
                 r = sg_store_rights_list(s, collect_right, &rc);
         if (r < 0) {
@@ -159,7 +159,7 @@ int method_rights(struct conn *c, const struct params *args, const struct caller
 int method_set_right(struct conn *c, const struct params *args, const struct caller *who)
 {
         struct manager *d = conn_manager(c);
-        _cleanup_store_ sg_store *s = NULL;
+        sg_store *s = NULL;
         struct sg_identity id;
         struct sg_right_entry e = {};
         struct sg_event_fields f = {.export = -1};
@@ -188,7 +188,7 @@ int method_set_right(struct conn *c, const struct params *args, const struct cal
                                    "activate support access",
                                    user);
 
-        r = manager_open_store(d, &s);
+        r = manager_store(d, &s);
         if (r >= 0)
                 r = sg_store_right_set(s, user, holds ? SG_RIGHT_GRANTED : SG_RIGHT_REVOKED,
                                        time(NULL), who->name);

@@ -150,10 +150,10 @@ static int decode_params(struct conn *c, json_object *params, const struct param
  * stays unknown and the caller fails closed. */
 void settle_staff(struct manager *d, struct sg_identity *id)
 {
-        _cleanup_(store_closep) sg_store *s = NULL;
+        sg_store *s = NULL;
         int r;
 
-        r = manager_open_store(d, &s);
+        r = manager_store(d, &s);
         if (r >= 0)
                 r = manager_settle_staff(d, s, NULL, id);
         if (r < 0)
@@ -270,11 +270,11 @@ static int count_login(const struct sg_login *l, void *userdata)
 static int method_status(struct conn *c, const struct params *args, const struct caller *who)
 {
         struct manager *d = conn_manager(c);
-        _cleanup_store_ sg_store *s = NULL;
+        sg_store *s = NULL;
         json_object *out;
         int r;
 
-        r = manager_open_store(d, &s);
+        r = manager_store(d, &s);
         if (r < 0)
                 return database_error(c, s, r);
         out = json_object_new_object();
@@ -510,7 +510,7 @@ int methods_dispatch(struct conn *c, json_object *request, void *userdata)
         struct manager *d = userdata;
         json_object *m = NULL, *params = NULL, *more = NULL;
         _cleanup_(json_object_putp) json_object *empty = NULL;
-        _cleanup_store_ sg_store *s = NULL;
+        sg_store *s = NULL;
         const struct method *row = NULL;
         struct params args = {.until = SG_TIME_NEVER};
         struct caller who;
@@ -544,7 +544,7 @@ int methods_dispatch(struct conn *c, json_object *request, void *userdata)
 
         resolve_caller(c, &who);
         if (row->needs_right && who.authz.known && who.authz.uid != 0 && !who.authz.is_staff) {
-                r = manager_open_store(d, &s);
+                r = manager_store(d, &s);
                 if (r < 0)
                         return database_error(c, s, r);
                 if (caller_load_right(c, s, &who) < 0)

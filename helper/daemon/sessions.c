@@ -18,11 +18,6 @@
 #include "staff.h"
 #include "timeutil.h"
 
-static void store_closep(sg_store **s)
-{
-        sg_store_close(*s);
-}
-
 struct session_list {
         struct sg_login *items;
         size_t n, size;
@@ -324,7 +319,6 @@ static void remember_quiet(struct manager *d, uid_t uid)
  * at every full sweep. s NULL: opened when a uid needs the database. */
 static void sweep_strays(struct manager *d, sg_store *s, const char *why, bool quick)
 {
-        _cleanup_(store_closep) sg_store *own = NULL;
         _cleanup_free_ uid_t *uids = NULL;
         size_t n = 0;
         int r;
@@ -352,11 +346,8 @@ static void sweep_strays(struct manager *d, sg_store *s, const char *why, bool q
                 }
                 if (kill_pending(d, id.uid))
                         continue;
-                if (!s) {
-                        if (manager_open_store(d, &own) < 0)
-                                return;
-                        s = own;
-                }
+                if (!s && manager_store(d, &s) < 0)
+                        return;
                 /* Staff unknown: only an account the host has known as staff is ended; the
                  * other accounts a failing directory serves are not ours to judge. */
                 if (id.staff == SG_STAFF_UNKNOWN && sg_store_staff_known(s, id.user) <= 0) {
@@ -590,14 +581,13 @@ static void remember_staff_gid(struct manager *d, sg_store *s)
 
 int sessions_sweep(struct manager *d, const char *why)
 {
-        manager_keep_store(d, false); /* a database that was not there at start may be now */
-        _cleanup_(store_closep) sg_store *s = NULL;
+        sg_store *s = NULL;
         _cleanup_(session_list_free) struct session_list sl = {};
         int r;
 
         /* Grants, accounts or groups may have changed: every uid is judged again. */
         d->n_quiet_uids = 0;
-        r = manager_open_store(d, &s);
+        r = manager_store(d, &s);
         if (r < 0)
                 return r;
         remember_staff_gid(d, s);
@@ -641,7 +631,7 @@ int sessions_sweep(struct manager *d, const char *why)
 static int on_kill_timer(sd_event_source *es, uint64_t usec, void *userdata)
 {
         struct manager *d = userdata;
-        _cleanup_(store_closep) sg_store *s = NULL;
+        sg_store *s = NULL;
         size_t n = d->n_kill_uids;
 
         d->n_kill_uids = 0;
@@ -649,7 +639,7 @@ static int on_kill_timer(sd_event_source *es, uint64_t usec, void *userdata)
                 if (d->exports[i].ending)
                         export_signal(&d->exports[i], SIGKILL);
         exports_prune(d, true);
-        if (n == 0 || manager_open_store(d, &s) < 0)
+        if (n == 0 || manager_store(d, &s) < 0)
                 return 0;
         for (size_t i = 0; i < n; i++) {
                 char name[SG_NAME_MAX];
@@ -697,11 +687,11 @@ static int on_expiry(sd_event_source *es, uint64_t usec, void *userdata)
 
 int expiry_timer_update(struct manager *d)
 {
-        _cleanup_(store_closep) sg_store *s = NULL;
+        sg_store *s = NULL;
         time_t next;
         int r;
 
-        r = manager_open_store(d, &s);
+        r = manager_store(d, &s);
         if (r >= 0)
                 r = sg_store_next_expiry(s, time(NULL), &next);
         if (r < 0) {
@@ -741,7 +731,7 @@ static int on_stray(sd_event_source *es, uint64_t usec, void *userdata)
 
 int prune_now(struct manager *d)
 {
-        _cleanup_(store_closep) sg_store *s = NULL;
+        sg_store *s = NULL;
         time_t now = time(NULL), cutoff, code_cutoff;
         int r;
 
@@ -754,7 +744,7 @@ int prune_now(struct manager *d)
         code_cutoff -= MANAGER_CODE_CLOCK_SKEW;
         if (cutoff < code_cutoff)
                 code_cutoff = cutoff;
-        r = manager_open_store(d, &s);
+        r = manager_store(d, &s);
         if (r < 0)
                 return r;
         r = sg_store_prune(s, cutoff, code_cutoff, now);

@@ -110,14 +110,12 @@ int main(int argc, char **argv)
          * directory or its WAL) is a reason not to start at all: the administrator sees it in
          * the unit's state, and staff are refused while no daemon answers. Faults that come
          * later (a full disk, a lock) are answered per request as DatabaseError. */
-        if (manager_open_store(&m, &store) < 0) {
+        if (manager_store(&m, &store) < 0) {
                 log_error("not starting: the database %s cannot be opened", m.cfg.database);
                 return 1;
         }
         manager_canonicalize_names(&m, store);
-        sg_store_close(store);
         exports_load(&m);
-        manager_keep_store(&m, false);
 
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
