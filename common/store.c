@@ -10,8 +10,8 @@
 #include "proc.h"
 #include "store.h"
 
-/* A login writes about ten pages; this checkpoints every few logins. */
-#define SG_STORE_WAL_PAGES 64
+/* A whole login writes about a dozen pages: a checkpoint (two fsyncs) every ~80 logins. */
+#define SG_STORE_WAL_PAGES 1000
 
 struct sg_store {
         sqlite3 *db;
@@ -19,6 +19,7 @@ struct sg_store {
         char path[PATH_MAX];
         dev_t dev; /* the file opened, to see it replaced (sg_store_verify()) */
         ino_t ino;
+        unsigned savepoints; /* sg_store_begin() inside a transaction: nested savepoints */
         uint64_t busy_since; /* CLOCK_MONOTONIC ns when the current wait for a lock began */
         char errmsg[256];
 };
@@ -256,14 +257,56 @@ static int bind_text(sqlite3_stmt *st, int i, const char *t)
         return sqlite3_bind_text(st, i, t, -1, SQLITE_STATIC);
 }
 
+/* Inside a transaction (the daemon's batch, sg_store_batch_begin()) a unit of work is a
+ * savepoint: it commits with the batch, and rolls back alone. */
 int sg_store_begin(sg_store *s)
 {
-        return exec(s, "BEGIN IMMEDIATE");
+        int r;
+
+        if (sqlite3_get_autocommit(s->db))
+                return exec(s, "BEGIN IMMEDIATE");
+        r = exec(s, "SAVEPOINT sg_unit");
+        if (r >= 0)
+                s->savepoints++;
+        return r;
 }
 
 int sg_store_commit(sg_store *s)
 {
-        return exec(s, "COMMIT");
+        int r;
+
+        if (s->savepoints == 0)
+                return exec(s, "COMMIT");
+        r = exec(s, "RELEASE sg_unit");
+        if (r >= 0)
+                s->savepoints--;
+        return r;
+}
+
+/* IMMEDIATE: the write lock is taken here, where the busy handler waits for another writer
+ * (a deferred transaction that finds the lock taken when it first writes fails at once). */
+int sg_store_batch_begin(sg_store *s)
+{
+        return exec(s, "BEGIN IMMEDIATE");
+}
+
+int sg_store_batch_commit(sg_store *s)
+{
+        int r;
+
+        if (s->savepoints > 0 || sqlite3_get_autocommit(s->db)) {
+                (void)snprintf(s->errmsg, sizeof(s->errmsg), "%s",
+                               s->savepoints > 0 ? "a unit of work was left open"
+                                                 : "the transaction was rolled back");
+                r = -EIO;
+        } else
+                r = exec(s, "COMMIT");
+        if (r < 0) {
+                s->savepoints = 0;
+                if (!sqlite3_get_autocommit(s->db))
+                        (void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        }
+        return r;
 }
 
 bool sg_store_in_transaction(sg_store *s)
@@ -273,8 +316,16 @@ bool sg_store_in_transaction(sg_store *s)
 
 void sg_store_rollback(sg_store *s)
 {
-        if (!sqlite3_get_autocommit(s->db))
-                (void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        if (sqlite3_get_autocommit(s->db)) {
+                s->savepoints = 0; /* SQLite rolled it all back itself (a full disk, ...) */
+                return;
+        }
+        if (s->savepoints > 0) {
+                (void)sqlite3_exec(s->db, "ROLLBACK TO sg_unit; RELEASE sg_unit", NULL, NULL, NULL);
+                s->savepoints--;
+                return;
+        }
+        (void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 int sg_store_schema_version(sg_store *s, int *ret)
@@ -444,13 +495,9 @@ int sg_store_open_version(const char *path, int flags, int target, sg_store **re
         }
         (void)sqlite3_extended_result_codes(s->db, 1);
         (void)sqlite3_busy_handler(s->db, busy_wait, s);
-        /* Every PAM phase opens and closes the database, mostly as its only user. By default
-         * the last connection to close checkpoints the WAL into the database (two fsyncs) and
-         * deletes it, and the next write creates it again (one more for the directory): 13
-         * fsyncs per login instead of 4. Without that, commits checkpoint instead, every
-         * SG_STORE_WAL_PAGES pages; the bound also keeps short what the first connection
-         * after a quiet spell reads to rebuild the WAL index. */
-        (void)sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+        /* The daemon keeps its one connection open: commits checkpoint every
+         * SG_STORE_WAL_PAGES pages, and closing it at the daemon's stop folds the WAL into the
+         * database. */
         (void)sqlite3_wal_autocheckpoint(s->db, SG_STORE_WAL_PAGES);
 
         r = exec(s, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; "

@@ -48,12 +48,18 @@ const char *sg_store_errmsg(sg_store *s);
 int sg_store_schema_version(sg_store *s, int *ret);
 
 /* Explicit transactions for work that must be atomic across calls (redeeming a code).
- * Every single call below is atomic on its own; sg_store_prune() runs its own transaction and
- * must not be called inside one. */
+ * Every single call below is atomic on its own. Inside a batch these are savepoints: the unit
+ * rolls back alone, and commits with the batch. */
 int sg_store_begin(sg_store *s);
 int sg_store_commit(sg_store *s);
 void sg_store_rollback(sg_store *s);
 bool sg_store_in_transaction(sg_store *s);
+/* Group commit: the daemon runs every request of one turn of its event loop in one
+ * transaction, and answers them after sg_store_batch_commit(), one durable commit for all.
+ * Fails (and rolls back) when a unit of work was left open, or when SQLite already rolled the
+ * batch back (a full disk, an I/O error): nothing of it is then to be acknowledged. */
+int sg_store_batch_begin(sg_store *s);
+int sg_store_batch_commit(sg_store *s);
 
 /* Grants */
 int sg_store_grant_add(sg_store *s, struct sg_grant *g); /* sets g->id */

@@ -8,39 +8,126 @@
 #include "log.h"
 #include "manager.h"
 #include "staff.h"
+#include "varlink.h"
+
+#define BATCH_FAILED_MESSAGE                                                              \
+        "the supportgrant database is unavailable: it could not record this request, so " \
+        "nothing of it was recorded; see the system log"
+
+static int on_commit(sd_event_source *s, void *userdata)
+{
+        manager_commit(userdata);
+        return 0;
+}
+
+static int on_commit_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        manager_commit(userdata);
+        return 0;
+}
+
+void manager_commit(struct manager *m)
+{
+        if (!m->batch_open)
+                return;
+        m->batch_open = false;
+        if (m->commit_event)
+                (void)sd_event_source_set_enabled(m->commit_event, SD_EVENT_OFF);
+        if (m->commit_timer)
+                (void)sd_event_source_set_enabled(m->commit_timer, SD_EVENT_OFF);
+        if (sg_store_batch_commit(m->store) < 0) {
+                log_error("cannot commit: %s", sg_store_errmsg(m->store));
+                server_release(&m->server, SG_VARLINK_INTERFACE ".DatabaseError",
+                               BATCH_FAILED_MESSAGE);
+                return;
+        }
+        server_release(&m->server, NULL, NULL);
+}
+
+/* The batch is lost (the file went away, SQLite rolled it back): its requests are told. */
+static void batch_lost(struct manager *m)
+{
+        if (!m->batch_open)
+                return;
+        m->batch_open = false;
+        server_release(&m->server, SG_VARLINK_INTERFACE ".DatabaseError", BATCH_FAILED_MESSAGE);
+}
+
+static int batch_open(struct manager *m)
+{
+        int r;
+
+        if (m->batch_open)
+                return 0;
+        if (!m->commit_event && m->event) {
+                r = sd_event_add_defer(m->event, &m->commit_event, on_commit, m);
+                if (r >= 0)
+                        r = sd_event_add_time(m->event, &m->commit_timer, CLOCK_MONOTONIC, 0, 0,
+                                              on_commit_timer, m);
+                if (r < 0)
+                        return log_error_errno(r, "cannot set up the commit: %m");
+                /* After every connection that has something to say this turn. */
+                (void)sd_event_source_set_priority(m->commit_event, SD_EVENT_PRIORITY_IDLE);
+        }
+        r = sg_store_batch_begin(m->store);
+        if (r < 0) {
+                log_error("cannot begin a transaction: %s", sg_store_errmsg(m->store));
+                return r;
+        }
+        m->batch_open = true;
+        server_hold(&m->server);
+        if (m->commit_event) {
+                uint64_t now = 0;
+
+                (void)sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+                (void)sd_event_source_set_enabled(m->commit_event, SD_EVENT_ONESHOT);
+                (void)sd_event_source_set_time(m->commit_timer, now + MANAGER_BATCH_MAX_USEC);
+                (void)sd_event_source_set_enabled(m->commit_timer, SD_EVENT_ONESHOT);
+        }
+        return 0;
+}
 
 int manager_store(struct manager *m, sg_store **ret)
 {
         struct sg_error err = {};
         int r;
 
+        *ret = NULL;
         if (m->store) {
+                if (m->batch_open && !sg_store_in_transaction(m->store)) {
+                        log_error("the transaction was rolled back: %s", sg_store_errmsg(m->store));
+                        batch_lost(m);
+                }
                 /* A request that failed half-way must not leave its transaction to the next. */
-                if (sg_store_in_transaction(m->store)) {
+                if (!m->batch_open && sg_store_in_transaction(m->store)) {
                         log_error("a transaction was left open: rolled back");
                         sg_store_rollback(m->store);
                 }
                 r = sg_store_verify(m->store);
-                if (r >= 0) {
-                        *ret = m->store;
-                        return 0;
+                if (r < 0) {
+                        log_warning("opening the database again: %s", sg_store_errmsg(m->store));
+                        batch_lost(m);
+                        manager_close_store(m);
                 }
-                log_warning("opening the database again: %s", sg_store_errmsg(m->store));
-                manager_close_store(m);
         }
-        r = sg_store_open(m->cfg.database, SG_STORE_CREATE, &m->store, &err);
-        if (r < 0) {
-                log_error("cannot open the database: %s", err.msg);
-                m->store = NULL;
-                *ret = NULL;
+        if (!m->store) {
+                r = sg_store_open(m->cfg.database, SG_STORE_CREATE, &m->store, &err);
+                if (r < 0) {
+                        log_error("cannot open the database: %s", err.msg);
+                        m->store = NULL;
+                        return r;
+                }
+        }
+        r = batch_open(m);
+        if (r < 0)
                 return r;
-        }
         *ret = m->store;
         return 0;
 }
 
 void manager_close_store(struct manager *m)
 {
+        manager_commit(m);
         sg_store_close(m->store);
         m->store = NULL;
 }
@@ -200,6 +287,8 @@ void manager_done(struct manager *m)
 {
         server_done(&m->server);
         manager_close_store(m);
+        m->commit_event = sd_event_source_disable_unref(m->commit_event);
+        m->commit_timer = sd_event_source_disable_unref(m->commit_timer);
         sd_event_source_disable_unref(m->expiry_timer);
         sd_event_source_disable_unref(m->sweep_timer);
         sd_event_source_disable_unref(m->prune_timer);

@@ -17,6 +17,10 @@
 #include "staff.h"
 #include "store.h"
 
+/* The longest a batch stays open while the event loop has other work (a flood of connections
+ * would otherwise keep it from ever being idle). */
+#define MANAGER_BATCH_MAX_USEC 2000
+
 /* How far ahead of ours the clock of the machine that made an activation code may be. */
 #define MANAGER_CODE_CLOCK_SKEW 300
 
@@ -77,6 +81,9 @@ struct manager {
 
         bool staff_group_lost; /* staff_group did not resolve at the last sweep (logged once) */
         sg_store *store;       /* the one connection to the database, see manager_store() */
+        bool batch_open;       /* the requests of this turn share one transaction */
+        sd_event_source *commit_event; /* commits the batch when the turn's requests are done */
+        sd_event_source *commit_timer; /* ... or after MANAGER_BATCH_MAX_USEC, however busy */
 };
 
 /* Reads the configuration file (and --socket) into ret; logs what is wrong. */
@@ -88,6 +95,12 @@ int manager_load_config(struct manager *m, struct sg_config *ret);
  * what is wrong. */
 int manager_store(struct manager *m, sg_store **ret);
 void manager_close_store(struct manager *m);
+/* Group commit. The first manager_store() of a turn of the event loop opens a batch: one
+ * transaction that every request of the turn joins, and the replies to all of them are held
+ * (server_hold()). When the loop has nothing more to do this turn, manager_commit() commits it
+ * (one fsync for all) and releases the replies; if the commit fails, each of those requests is
+ * answered DatabaseError instead, and nothing of the batch is recorded. */
+void manager_commit(struct manager *m);
 /* Settles SG_STAFF_UNKNOWN (SPEC §2 "staff unknown") by sg_staff_decide() with what the
  * database knows of staff_group (NULL: the configured one) and /etc/passwd. s NULL: there is
  * no database yet, so nothing was ever known. Negative errno when either cannot be read: the

@@ -57,10 +57,13 @@ static void conn_update_events(struct conn *c)
 {
         uint32_t ev = 0;
 
-        /* Backpressure: a client that does not read its replies gets no new ones. */
-        if (c->out_len == 0 && !c->more)
+        /* Backpressure: a client that does not read its replies gets no new ones. Held: not
+         * a byte until the batch is durable (hangups are still reported). */
+        if (c->held)
+                ev = 0;
+        else if (c->out_len == 0 && !c->more)
                 ev |= EPOLLIN;
-        if (c->out_len > 0)
+        if (c->out_len > 0 && !c->held)
                 ev |= EPOLLOUT;
         (void)sd_event_source_set_io_events(c->io, ev);
 }
@@ -195,6 +198,8 @@ static int process_input(struct conn *c)
                         break;
                 }
                 r = c->server->dispatch(c, req, c->server->userdata);
+                if (c->server->holding)
+                        c->held = true;
                 if (r < 0) {
                         c->dead = true;
                         break;
@@ -237,7 +242,7 @@ static int conn_read(struct conn *c)
                         /* The client finished sending (or hung up): answer what it asked,
                          * best-effort, then close. */
                         int r = process_input(c);
-                        if (c->out_len > 0)
+                        if (c->out_len > 0 && !c->held)
                                 (void)send(c->fd, c->out, c->out_len, MSG_DONTWAIT | MSG_NOSIGNAL);
                         c->dead = true;
                         return r;
@@ -261,6 +266,8 @@ static int conn_read(struct conn *c)
 
 static int conn_write(struct conn *c)
 {
+        if (c->held)
+                return 0;
         while (c->out_len > 0) {
                 ssize_t n = send(c->fd, c->out, c->out_len, MSG_DONTWAIT | MSG_NOSIGNAL);
 
@@ -296,7 +303,7 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
                 (void)conn_write(c);
         /* Replies of a client that is going away (the error that says why we hang up on it)
          * are flushed best-effort, never waited for. */
-        if (c->dead && c->out_len > 0)
+        if (c->dead && c->out_len > 0 && !c->held)
                 (void)send(c->fd, c->out, c->out_len, MSG_DONTWAIT | MSG_NOSIGNAL);
         if (r < 0 || c->dead)
                 conn_free(c);
@@ -489,6 +496,30 @@ void server_init(struct server *s, sd_event *event, server_dispatch_fn dispatch,
                 .dispatch = dispatch,
                 .userdata = userdata,
         };
+}
+
+void server_hold(struct server *s)
+{
+        s->holding = true;
+}
+
+/* Not written here: the event loop writes them in its next turn (writing may dispatch the next
+ * pipelined request, which must not run inside the commit). */
+void server_release(struct server *s, const char *error, const char *message)
+{
+        s->holding = false;
+        for (struct conn *c = s->conns; c; c = c->next) {
+                if (!c->held)
+                        continue;
+                c->held = false;
+                if (error) {
+                        c->out_len = 0;
+                        if (c->more)
+                                conn_end_more(c);
+                        (void)conn_errorf(c, error, NULL, NULL, "%s", message);
+                }
+                conn_update_events(c);
+        }
 }
 
 int mkdir_parent(const char *path, mode_t mode)

@@ -40,6 +40,7 @@ struct server {
         size_t n_conns;
         server_dispatch_fn dispatch;
         void *userdata; /* the dispatch function's */
+        bool holding;   /* replies wait for the durable commit of a batch (server_hold()) */
 };
 
 struct conn {
@@ -56,6 +57,7 @@ struct conn {
         conn_more_fn more;    /* a reply in parts is being sent: no new request meanwhile */
         void *more_data;      /* freed with free() when the reply ends */
         bool dead;            /* close as soon as the current callback returns */
+        bool held;            /* its replies wait for the batch's commit: server_release() */
         bool had_turn;        /* the event loop has dispatched it at least once */
         uint64_t accepted_at; /* CLOCK_MONOTONIC, usec */
 };
@@ -86,6 +88,13 @@ int conn_errorv(struct conn *c, const char *error, json_object *params, const ch
  * conn_end_more(). Takes data. */
 void conn_set_more(struct conn *c, conn_more_fn more, void *data);
 void conn_end_more(struct conn *c);
+
+/* Group commit: from now on, the replies of every request dispatched wait (the connection
+ * reads and writes nothing more) until server_release(). error NULL: the batch is durable,
+ * the replies go out. Otherwise each held connection gets that error with message instead of
+ * its replies: nothing it was told would have been recorded. */
+void server_hold(struct server *s);
+void server_release(struct server *s, const char *error, const char *message);
 
 /* mkdir of the directory path is in, with mode, when it is missing (its parents must exist).
  * Returns a negative errno; does not log. */

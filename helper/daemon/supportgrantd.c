@@ -115,6 +115,7 @@ int main(int argc, char **argv)
                 return 1;
         }
         manager_canonicalize_names(&m, store);
+        manager_commit(&m); /* no event loop yet to do it */
         exports_load(&m);
 
         sigemptyset(&mask);

@@ -143,6 +143,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (sg_varlink_parse(msg, len, &req) < 0)
                         break; /* the daemon answers with an error and hangs up */
                 r = methods_dispatch(c, req, &d);
+                manager_commit(&d); /* as the event loop does at the end of the turn */
                 if (r < 0)
                         break;
                 /* A client that reads everything: the stream runs to its end. */

@@ -480,24 +480,27 @@ cli alice list
 check "restarted: the daemon serves" test "$rc" = 0
 expect_staff_allowed "restarted"
 
-# kill -9 during a stream of staff logins (the module is a client of the daemon, which writes
-# every login row): every login the module let in (its session opened) has its accepted row
-# with its own reason, after any crash; none is half-made.
+# kill -9 during four concurrent streams of staff logins (the module is a client of the daemon,
+# which writes every login row, several in one commit): every login the module let in (its
+# session opened) has its accepted row with its own reason, after any crash; none is half-made.
 : >"$T/logins-acked"
-(
-    for i in $(seq 1 400); do
-        o=$(printf '%s\n' "$REASON $i" "$REASON $i" "$REASON $i" |
-            timeout 30 "${PAMTESTER[@]}" -v -I rhost=stream-$i sgrobust jdoe \
-            acct_mgmt open_session close_session 2>&1) || true
-        if grep -q 'successfully opened a session' <<<"$o"; then
-            echo "stream-$i" >>"$T/logins-acked"
-        fi
-    done
-) &
-STREAM=$!
+STREAMS=()
+for w in 1 2 3 4; do
+    (
+        for i in $(seq 1 150); do
+            o=$(printf '%s\n' "$REASON $w.$i" "$REASON $w.$i" "$REASON $w.$i" |
+                timeout 30 "${PAMTESTER[@]}" -v -I rhost=stream-$w.$i sgrobust jdoe \
+                acct_mgmt open_session close_session 2>&1) || true
+            if grep -q 'successfully opened a session' <<<"$o"; then
+                echo "stream-$w.$i" >>"$T/logins-acked"
+            fi
+        done
+    ) &
+    STREAMS+=($!)
+done
 kill_during_stream "$T/logins-acked" 10
-kill "$STREAM" 2>/dev/null || true
-wait "$STREAM" 2>/dev/null || true
+kill "${STREAMS[@]}" 2>/dev/null || true
+wait "${STREAMS[@]}" 2>/dev/null || true
 n_acked=$(wc -l <"$T/logins-acked")
 lost=0
 while read -r rhost; do

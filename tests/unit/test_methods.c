@@ -83,6 +83,7 @@ static json_object *call(uid_t uid, const char *method, json_object *params)
         (void)json_object_object_add(req, "method", json_object_new_string(method));
         (void)json_object_object_add(req, "parameters", params ? params : json_object_new_object());
         assert_true(methods_dispatch(c, req, &m) >= 0);
+        manager_commit(&m); /* as the event loop does at the end of the turn */
         json_object_put(req);
 
         assert_true(c->out_len > 0); /* every request is answered */
