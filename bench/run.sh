@@ -107,14 +107,11 @@ for svc in sg-txn sg-conc; do
 done
 
 step() { printf '%s  %s\n' "$(date +%T)" "$*" >&2; }
-acct() {
-    local fresh=
-    [ "$1" = access ] && fresh=1 # see sgbench.c: pam_access slows down on a reused handle
-    SGBENCH_FRESH_HANDLE=$fresh "$SGB" acct "$T/pam.d" "$1" "$2" "$3" >"$RES/$4.json"
-}
+acct() { "$SGB" acct "$T/pam.d" "$1" "$2" "$3" >"$RES/$4.json"; }
 txn() { "$SGB" txn "$T/pam.d" sg-txn jdoe "$1" >"$RES/$2.json"; }
 
 "$SGB" fsync "$T/lib" 200 >"$RES/fsync.json"
+"$SGB" commit "$T/lib" "$(n 1000)" >"$RES/commit.json"
 step "populating: 1 grant (small), 10,000 grants + 10,000 logins (big)"
 "$SGB" populate "$SMALL" 1 0 jdoe
 "$SGB" populate "$BIG" 10000 10000 jdoe
@@ -140,6 +137,24 @@ for add in 0 90000 900000; do
     acct sg-big jdoe "$(n 5000)" "growth-acct-$rows"
     txn "$(n 300)" "growth-txn-$rows"
 done
+
+# fsyncs per whole staff login: the daemon's (the module makes none), counted by strace over
+# FSYNC_LOGINS logins one after another (sgbench txn adds 20 warm-up logins).
+step "fsyncs per whole login"
+FSYNC_LOGINS=$(n 100)
+strace -f -qq -c -e trace=fsync,fdatasync,sync_file_range,syncfs,sync -o "$T/strace-fsync" \
+    -p "${DAEMONS[1]}" 2>/dev/null &
+STRACE=$!
+traced() { grep -q "^TracerPid:[[:space:]]*$STRACE\$" "/proc/${DAEMONS[1]}/status"; }
+sg_wait_for 10 traced || sg_die "strace did not attach to the daemon"
+"$SGB" txn "$T/pam.d" sg-txn jdoe "$FSYNC_LOGINS" >/dev/null
+kill -INT "$STRACE"
+wait "$STRACE" 2>/dev/null || true
+[ -n "${SG_BENCH_TRACE:-}" ] && cp "$T/strace-fsync" "$SG_BENCH_TRACE"
+awk -v logins=$((FSYNC_LOGINS + 20)) '
+    $NF ~ /^(fsync|fdatasync|sync_file_range|syncfs|sync)$/ { calls += $4 }
+    END { printf "{\"logins\": %d, \"fsyncs\": %d, \"per_login\": %.3f}\n", logins, calls, calls / logins }
+' "$T/strace-fsync" >"$RES/fsyncs.json"
 
 # 1. The account check against both baselines.
 step "account check: non-staff"
