@@ -87,7 +87,7 @@ static int batch_open(struct manager *m)
         return 0;
 }
 
-int manager_store(struct manager *m, sg_store **ret)
+static int store_get(struct manager *m, bool write, sg_store **ret)
 {
         struct sg_error err = {};
         int r;
@@ -118,11 +118,23 @@ int manager_store(struct manager *m, sg_store **ret)
                         return r;
                 }
         }
-        r = batch_open(m);
-        if (r < 0)
-                return r;
+        if (write) {
+                r = batch_open(m);
+                if (r < 0)
+                        return r;
+        }
         *ret = m->store;
         return 0;
+}
+
+int manager_store(struct manager *m, sg_store **ret)
+{
+        return store_get(m, true, ret);
+}
+
+int manager_store_read(struct manager *m, sg_store **ret)
+{
+        return store_get(m, false, ret);
 }
 
 void manager_close_store(struct manager *m)

@@ -94,6 +94,10 @@ int manager_load_config(struct manager *m, struct sg_config *ret);
  * next request, which opens it again or fails. Borrowed: the caller does not close it. Logs
  * what is wrong. */
 int manager_store(struct manager *m, sg_store **ret);
+/* The same for a request that only reads: it opens no batch (and so takes no write lock and
+ * waits for no commit), and its reply goes out at once unless a batch of this turn is open.
+ * A handler that then finds it must write calls manager_store(). */
+int manager_store_read(struct manager *m, sg_store **ret);
 void manager_close_store(struct manager *m);
 /* Group commit. The first manager_store() of a turn of the event loop opens a batch: one
  * transaction that every request of the turn joins, and the replies to all of them are held

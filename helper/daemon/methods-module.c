@@ -77,14 +77,14 @@ static int subject_from(struct conn *c, const struct params *args, struct login_
 
 /* The subject of the call and the database; < 0 after an error reply (the handler then
  * returns 0). */
-static int login_start(struct conn *c, const struct params *args, struct login_subject *who,
-                       sg_store **s)
+static int login_start(struct conn *c, const struct params *args, bool write,
+                       struct login_subject *who, sg_store **s)
 {
         int r;
 
         if (subject_from(c, args, who) < 0)
                 return -EINVAL;
-        r = manager_store(conn_manager(c), s);
+        r = write ? manager_store(conn_manager(c), s) : manager_store_read(conn_manager(c), s);
         if (r < 0)
                 return database_error(c, *s, r), r;
         return 0;
@@ -235,8 +235,12 @@ static int coverage(struct conn *c, sg_store *s, const struct login_subject *who
 
         if (r < 0)
                 return database_error(c, s, r), r;
-        if (r == 0)
+        if (r == 0) {
+                /* A check that only read must now write (and wait for the commit). */
+                if (manager_store(conn_manager(c), &s) < 0)
+                        s = NULL; /* the journal still gets it */
                 record_denial(s, who, NULL, "no active grant", true);
+        }
         return r;
 }
 
@@ -273,7 +277,7 @@ int method_login_settle(struct conn *c, const struct params *args, const struct 
         who.id.staff = SG_STAFF_UNKNOWN;
         who.id.is_staff = false;
 
-        r = manager_store(d, &s);
+        r = manager_store_read(d, &s);
         if (r < 0)
                 return database_error(c, s, r);
         r = manager_settle_staff(d, s, args->staff_group, &who.id);
@@ -301,7 +305,7 @@ int method_login_check(struct conn *c, const struct params *args, const struct c
         json_object *out;
         int r;
 
-        if (login_start(c, args, &who, &s) < 0)
+        if (login_start(c, args, false, &who, &s) < 0)
                 return 0;
         r = coverage(c, s, &who, &cov);
         if (r < 0)
@@ -455,8 +459,8 @@ int method_login_open(struct conn *c, const struct params *args, const struct ca
         r = sg_journal_event(SG_EVENT_LOGIN_ACCEPTED, LOG_NOTICE, &f, msg);
         if (r < 0)
                 log_error_errno(r, "cannot write to the journal: %m");
-        log_info("login %" PRId64 " of staff account %s accepted (process %d)", l.id, l.user,
-                 (int)l.pid);
+        log_debug("login %" PRId64 " of staff account %s accepted (process %d)", l.id, l.user,
+                  (int)l.pid);
 
         out = coverage_to_json(&cov, true);
         if (!out)
@@ -476,7 +480,7 @@ int method_login_close(struct conn *c, const struct params *args, const struct c
         char msg[SG_NAME_MAX + 64];
         int r;
 
-        if (login_start(c, args, &who, &s) < 0)
+        if (login_start(c, args, true, &who, &s) < 0)
                 return 0;
         if (id > 0) {
                 r = sg_store_login_get(s, id, &l);

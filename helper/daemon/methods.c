@@ -153,7 +153,7 @@ void settle_staff(struct manager *d, struct sg_identity *id)
         sg_store *s = NULL;
         int r;
 
-        r = manager_store(d, &s);
+        r = manager_store_read(d, &s);
         if (r >= 0)
                 r = manager_settle_staff(d, s, NULL, id);
         if (r < 0)
@@ -274,7 +274,7 @@ static int method_status(struct conn *c, const struct params *args, const struct
         json_object *out;
         int r;
 
-        r = manager_store(d, &s);
+        r = manager_store_read(d, &s);
         if (r < 0)
                 return database_error(c, s, r);
         out = json_object_new_object();
@@ -544,7 +544,7 @@ int methods_dispatch(struct conn *c, json_object *request, void *userdata)
 
         resolve_caller(c, &who);
         if (row->needs_right && who.authz.known && who.authz.uid != 0 && !who.authz.is_staff) {
-                r = manager_store(d, &s);
+                r = manager_store_read(d, &s);
                 if (r < 0)
                         return database_error(c, s, r);
                 if (caller_load_right(c, s, &who) < 0)
