@@ -480,11 +480,22 @@ cli alice list
 check "restarted: the daemon serves" test "$rc" = 0
 expect_staff_allowed "restarted"
 
-# kill -9 during four concurrent streams of staff logins (the module is a client of the daemon,
-# which writes every login row, several in one commit): every login the module let in (its
-# session opened) has its accepted row with its own reason, after any crash; none is half-made.
+# kill -9 during four concurrent streams of staff logins and one of grants beside them (the
+# module is a client of the daemon, which writes every login row, several in one commit):
+# every login the module let in (its session opened) has its accepted row with its own reason,
+# and every grant the CLI reported is there, after any crash; none is half-made.
 : >"$T/logins-acked"
+: >"$T/grants-acked"
 STREAMS=()
+(
+    for i in $(seq 1 300); do
+        o=$(runuser -u alice -- "$SG" grant jdoe --json --note "beside logins $i" 2>/dev/null) ||
+            continue
+        id=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])' <<<"$o" 2>/dev/null)
+        echo "$id beside logins $i" >>"$T/grants-acked"
+    done
+) &
+STREAMS+=($!)
 for w in 1 2 3 4; do
     (
         for i in $(seq 1 150); do
@@ -515,6 +526,12 @@ half=$(sqlite3 "$DB" "SELECT count(*) FROM logins WHERE rhost LIKE 'stream-%' AN
     (user != 'jdoe' OR outcome NOT IN ('accepted', 'denied') OR
      (outcome = 'accepted' AND (reason IS NULL OR reason NOT LIKE '$REASON %')))")
 check "kill -9 in a stream of logins: no half records" test "$half" = 0
+lost=0
+while read -r id note; do
+    [ "$(sqlite3 "$DB" "SELECT note FROM grants WHERE id = $id")" = "$note" ] || lost=$((lost + 1))
+done <"$T/grants-acked"
+check "kill -9 in a stream of logins: all $(wc -l <"$T/grants-acked") grants acknowledged beside them are there" \
+    test "$lost" = 0 -a "$(wc -l <"$T/grants-acked")" -ge 1
 check "kill -9 in a stream of logins: integrity ok" integrity_ok
 
 # =============================================================================================
