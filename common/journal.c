@@ -106,6 +106,7 @@ int sg_journal_event(enum sg_event e, int priority, const struct sg_event_fields
         RET_GATHER(r, field_add(&f, "SUPPORTGRANT_ACTOR", in->actor));
         RET_GATHER(r, field_add(&f, "SUPPORTGRANT_EXPIRES", in->expires));
         RET_GATHER(r, field_add(&f, "SUPPORTGRANT_COMMAND", in->command));
+        RET_GATHER(r, field_add(&f, "SUPPORTGRANT_DETAIL", in->detail));
         if (in->export >= 0)
                 RET_GATHER(r, field_add(&f, "SUPPORTGRANT_EXPORT", in->export ? "yes" : "no"));
         if (r < 0)

@@ -31,6 +31,7 @@ struct sg_event_fields {
         const char *actor;      /* SUPPORTGRANT_ACTOR: who did it */
         const char *expires;    /* SUPPORTGRANT_EXPIRES: RFC 3339 or "permanent" */
         const char *command;    /* SUPPORTGRANT_COMMAND: what an export-refused entry refused */
+        const char *detail;     /* SUPPORTGRANT_DETAIL: why a login was denied */
         int export;             /* SUPPORTGRANT_EXPORT yes/no; -1: not sent */
 };
 

@@ -281,6 +281,7 @@ static void record_denial_here(struct ctx *c, const char *detail, const char *us
         f.user = c->id.user;
         f.service = c->service;
         f.rhost = c->rhost;
+        f.detail = detail;
         if (asprintf(&msg, "Support login of %s%s%s denied: %s", c->id.user,
                      isempty(c->rhost) ? "" : " from ", strempty(c->rhost), detail) < 0)
                 msg = NULL;

@@ -127,6 +127,7 @@ static void record_denial(sg_store *s, const struct login_subject *who, const ch
         f.reason = reason;
         f.service = who->service;
         f.rhost = who->rhost;
+        f.detail = detail;
         (void)snprintf(msg, sizeof(msg), "Support login of %s%s%s denied: %s", l.user,
                        isempty(who->rhost) ? "" : " from ", who->rhost, detail);
         r = sg_journal_event(SG_EVENT_LOGIN_DENIED, LOG_NOTICE, &f, msg);

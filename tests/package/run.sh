@@ -254,7 +254,7 @@ always_fields() {
     case $1 in
     grant-created | grant-revoked) echo GRANT_ID ACTOR EXPIRES EXPORT ;;
     login-accepted) echo USER GRANT_ID LOGIN_ID SERVICE EXPIRES EXPORT ;;
-    login-denied) echo USER SERVICE ;;
+    login-denied) echo USER SERVICE DETAIL ;;
     session-closed | session-terminated) echo USER LOGIN_ID SERVICE ;;
     right-changed) echo USER ACTOR ;;
     export-refused) echo USER COMMAND ;;
@@ -264,7 +264,7 @@ field_value() {
     case $1 in
     USER) echo jdoe ;; GRANT_ID) echo 1 ;; LOGIN_ID) echo 5 ;; SERVICE) echo sshd ;;
     ACTOR) echo root ;; EXPIRES) echo permanent ;; EXPORT) echo no ;;
-    COMMAND) echo "scp -f /etc/shadow" ;;
+    COMMAND) echo "scp -f /etc/shadow" ;; DETAIL) echo "no active grant" ;;
     esac
 }
 substitutions_ok() {

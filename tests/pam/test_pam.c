@@ -310,6 +310,7 @@ struct entry {
         char export[8];
         char grant_id[64];
         char identifier[32];
+        char detail[256];
 };
 
 static void field(sd_journal *j, const char *name, char *buf, size_t size)
@@ -349,6 +350,7 @@ static struct entry journal_find(const char *event, const char *match, uint64_t 
                 field(j, "SUPPORTGRANT_EXPORT", e.export, sizeof(e.export));
                 field(j, "SUPPORTGRANT_GRANT_ID", e.grant_id, sizeof(e.grant_id));
                 field(j, "SYSLOG_IDENTIFIER", e.identifier, sizeof(e.identifier));
+                field(j, "SUPPORTGRANT_DETAIL", e.detail, sizeof(e.detail));
         }
         sd_journal_close(j);
         return e;
@@ -445,6 +447,7 @@ static void staff_denied_without_grant(void **state)
         assert_string_equal(e.identifier, "supportgrant");
         assert_string_equal(e.rhost, "192.0.2.7");
         assert_string_equal(e.service, "sg");
+        assert_string_equal(e.detail, "no active grant"); /* written by the daemon */
 }
 
 /* The whole login of a covered staff member: reason, session, environment, records. */
@@ -1020,6 +1023,9 @@ static void session_needs_the_daemon(void **state)
         assert_non_null(strstr(cs.transcript, "supportgrantd does not answer"));
         assert_int_equal(logins_of("jdoe").n, 0);
         assert_true(journal_find("login-denied", "SUPPORTGRANT_USER=jdoe", since).count >= 2);
+        /* Written by the module itself: the daemon could not. */
+        assert_string_equal(journal_find("login-denied", "SUPPORTGRANT_USER=jdoe", since).detail,
+                            "supportgrantd is not running");
 
         /* Without session termination too: the daemon is the only owner of the data. */
         (void)snprintf(extra, sizeof(extra),
