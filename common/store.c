@@ -1428,7 +1428,7 @@ int sg_store_code_mark_used(sg_store *s, const char *code_id, time_t created, ti
 
 /* ---- retention -------------------------------------------------------------------------- */
 
-int sg_store_prune(sg_store *s, time_t cutoff, time_t code_cutoff, time_t now)
+int sg_store_prune(sg_store *s, time_t cutoff, time_t code_cutoff)
 {
         static const char *const sql[] = {
                 "DELETE FROM grants WHERE granted_at < ?1 AND "

@@ -147,4 +147,4 @@ int sg_store_code_mark_used(sg_store *s, const char *code_id, time_t created, ti
 /* Deletes what is older than the retention cutoff: grants that ended (expired or revoked)
  * before it, logins before it that are not open sessions, used codes that can no longer be
  * redeemed anyway (created before code_cutoff). Returns the number of rows removed. */
-int sg_store_prune(sg_store *s, time_t cutoff, time_t code_cutoff, time_t now);
+int sg_store_prune(sg_store *s, time_t cutoff, time_t code_cutoff);

@@ -290,7 +290,6 @@ static void note_department_coverage(struct cli *cli, const char *user)
 int cli_cmd_revoke(struct cli *cli)
 {
         _cleanup_(json_object_putp) json_object *params = NULL, *reply = NULL;
-        struct cli_json_array out = {};
         json_object *rparams, *revoked;
         size_t n;
         int r;
@@ -304,19 +303,12 @@ int cli_cmd_revoke(struct cli *cli)
         r = cli_call(cli, SG_VARLINK_INTERFACE ".Revoke", params, &reply, &rparams);
         if (r < 0)
                 return r;
-        if (!json_object_object_get_ex(rparams, "revoked", &revoked) ||
-            !json_object_is_type(revoked, json_type_array))
-                return cli_bad_reply("the revoked grants");
+        r = cli_reply_array(rparams, "revoked", "the revoked grants", &revoked);
+        if (r < 0)
+                return r;
         n = json_object_array_length(revoked);
-
-        if (cli->json) {
-                for (size_t i = 0; i < n; i++) {
-                        r = cli_json_array_add(&out, json_object_array_get_idx(revoked, i));
-                        if (r < 0)
-                                return r;
-                }
-                return cli_json_array_end(&out);
-        }
+        if (cli->json)
+                return cli_json_print_array(revoked);
         if (n == 0) {
                 printf("No active grants matched.\n");
                 if (cli->user)
@@ -383,7 +375,6 @@ int cli_cmd_list(struct cli *cli)
 {
         _cleanup_(json_object_putp) json_object *reply = NULL;
         _cleanup_(cli_table_freep) struct cli_table *t = NULL;
-        struct cli_json_array out = {};
         json_object *rparams, *grants;
         size_t n;
         int r;
@@ -394,19 +385,12 @@ int cli_cmd_list(struct cli *cli)
         r = cli_call(cli, SG_VARLINK_INTERFACE ".List", NULL, &reply, &rparams);
         if (r < 0)
                 return r;
-        if (!json_object_object_get_ex(rparams, "grants", &grants) ||
-            !json_object_is_type(grants, json_type_array))
-                return cli_bad_reply("the grants");
+        r = cli_reply_array(rparams, "grants", "the grants", &grants);
+        if (r < 0)
+                return r;
         n = json_object_array_length(grants);
-
-        if (cli->json) {
-                for (size_t i = 0; i < n; i++) {
-                        r = cli_json_array_add(&out, json_object_array_get_idx(grants, i));
-                        if (r < 0)
-                                return r;
-                }
-                return cli_json_array_end(&out);
-        }
+        if (cli->json)
+                return cli_json_print_array(grants);
         if (n == 0) {
                 printf("No active grants.\n");
                 return 0;

@@ -191,6 +191,27 @@ int cli_json_array_end(struct cli_json_array *a)
         return 0;
 }
 
+int cli_json_print_array(json_object *arr)
+{
+        struct cli_json_array out = {};
+        size_t n = json_object_array_length(arr);
+
+        for (size_t i = 0; i < n; i++) {
+                int r = cli_json_array_add(&out, json_object_array_get_idx(arr, i));
+                if (r < 0)
+                        return r;
+        }
+        return cli_json_array_end(&out);
+}
+
+int cli_reply_array(json_object *params, const char *key, const char *what, json_object **ret)
+{
+        if (!json_object_object_get_ex(params, key, ret) ||
+            !json_object_is_type(*ret, json_type_array))
+                return cli_bad_reply(what);
+        return 0;
+}
+
 struct cli_table {
         size_t n_columns;
         const char *const *headers;

@@ -95,7 +95,6 @@ static int rights_list(struct cli *cli)
 {
         _cleanup_(json_object_putp) json_object *reply = NULL;
         _cleanup_(cli_table_freep) struct cli_table *t = NULL;
-        struct cli_json_array out = {};
         json_object *p, *rights;
         size_t n;
         int r;
@@ -103,18 +102,12 @@ static int rights_list(struct cli *cli)
         r = cli_call(cli, SG_VARLINK_INTERFACE ".Rights", NULL, &reply, &p);
         if (r < 0)
                 return r;
-        if (!json_object_object_get_ex(p, "rights", &rights) ||
-            !json_object_is_type(rights, json_type_array))
-                return cli_bad_reply("the rights");
+        r = cli_reply_array(p, "rights", "the rights", &rights);
+        if (r < 0)
+                return r;
         n = json_object_array_length(rights);
-        if (cli->json) {
-                for (size_t i = 0; i < n; i++) {
-                        r = cli_json_array_add(&out, json_object_array_get_idx(rights, i));
-                        if (r < 0)
-                                return r;
-                }
-                return cli_json_array_end(&out);
-        }
+        if (cli->json)
+                return cli_json_print_array(rights);
         if (n == 0) {
                 printf("No users to show.\n");
                 return 0;

@@ -118,6 +118,10 @@ struct cli_json_array {
 };
 int cli_json_array_add(struct cli_json_array *a, json_object *item);
 int cli_json_array_end(struct cli_json_array *a);
+/* A whole array of a reply, printed as cli_json_array_add() prints arrays. */
+int cli_json_print_array(json_object *arr);
+/* The array under key in a reply's parameters, or cli_bad_reply(what). */
+int cli_reply_array(json_object *params, const char *key, const char *what, json_object **ret);
 
 /* An aligned table. Rows are buffered and printed in batches; column widths only ever grow,
  * so a long streamed table stays aligned except where a later batch holds a wider value. The

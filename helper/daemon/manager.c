@@ -26,7 +26,9 @@ static int on_commit_timer(sd_event_source *s, uint64_t usec, void *userdata)
         return 0;
 }
 
-void manager_commit(struct manager *m)
+/* Ends the open batch: its replies go out when durable, else each of its requests is told
+ * that nothing of it was recorded. */
+static void batch_end(struct manager *m, bool durable)
 {
         if (!m->batch_open)
                 return;
@@ -35,22 +37,29 @@ void manager_commit(struct manager *m)
                 (void)sd_event_source_set_enabled(m->commit_event, SD_EVENT_OFF);
         if (m->commit_timer)
                 (void)sd_event_source_set_enabled(m->commit_timer, SD_EVENT_OFF);
-        if (sg_store_batch_commit(m->store) < 0) {
-                log_error("cannot commit: %s", sg_store_errmsg(m->store));
+        if (durable)
+                server_release(&m->server, NULL, NULL);
+        else
                 server_release(&m->server, SG_VARLINK_INTERFACE ".DatabaseError",
                                BATCH_FAILED_MESSAGE);
+}
+
+void manager_commit(struct manager *m)
+{
+        bool durable;
+
+        if (!m->batch_open)
                 return;
-        }
-        server_release(&m->server, NULL, NULL);
+        durable = sg_store_batch_commit(m->store) >= 0;
+        if (!durable)
+                log_error("cannot commit: %s", sg_store_errmsg(m->store));
+        batch_end(m, durable);
 }
 
 /* The batch is lost (the file went away, SQLite rolled it back): its requests are told. */
 static void batch_lost(struct manager *m)
 {
-        if (!m->batch_open)
-                return;
-        m->batch_open = false;
-        server_release(&m->server, SG_VARLINK_INTERFACE ".DatabaseError", BATCH_FAILED_MESSAGE);
+        batch_end(m, false);
 }
 
 static int batch_open(struct manager *m)

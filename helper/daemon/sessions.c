@@ -747,7 +747,7 @@ int prune_now(struct manager *d)
         r = manager_store(d, &s);
         if (r < 0)
                 return r;
-        r = sg_store_prune(s, cutoff, code_cutoff, now);
+        r = sg_store_prune(s, cutoff, code_cutoff);
         if (r < 0) {
                 log_error("cannot prune old records: %s", sg_store_errmsg(s));
                 return r;

@@ -506,7 +506,7 @@ static void retention(void **state)
                                                  NULL, NULL),
                          0);
 
-        assert_int_equal(sg_store_prune(s, cutoff, now - 8 * 86400, now), 4);
+        assert_int_equal(sg_store_prune(s, cutoff, now - 8 * 86400), 4);
 
         /* Ended before the cutoff: gone. Active (permanent, or still running): kept. */
         assert_int_equal(sg_store_grant_get(s, old_expired, &g), -ENOENT);
@@ -613,7 +613,7 @@ static void known_staff_outlives_retention(void **state)
         (void)snprintf(l.user, sizeof(l.user), "new-login");
         l.time = 300;
         assert_int_equal(sg_store_login_add(s, &l), 0);
-        assert_true(sg_store_prune(s, 10000, 10000, 10000) >= 4);
+        assert_true(sg_store_prune(s, 10000, 10000) >= 4);
         assert_int_equal(
                 raw_int("SELECT count(*) FROM grants") + raw_int("SELECT count(*) FROM logins"), 0);
         assert_int_equal(sg_store_staff_known(s, "new-grant"), 1);
