@@ -30,11 +30,9 @@ CC          ?= gcc
 OPT         ?= -O2
 SANITIZE    ?=
 
-PKGS        := libsystemd sqlite3 json-c zlib
+PKGS        := libsystemd sqlite3 json-c zlib libcrypto
 PKG_CFLAGS  := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-# SHA-256 for the audit trail (common/audit.c), linked only where the trail is used.
-CRYPTO_LIBS := $(shell pkg-config --libs libcrypto 2>/dev/null)
 # The module is a client of the daemon: it never links SQLite (only the daemon opens the
 # database), so an object of the common library that needs it cannot end up inside.
 MODULE_LIBS := $(shell pkg-config --libs libsystemd json-c 2>/dev/null)
@@ -133,7 +131,7 @@ $(DAEMON): $(HELPER_DAEMON_SRC:%.c=$(B)/%.o) $(COMMON_LIB)
 # Unit tests: one cmocka program per tests/unit/test_*.c, linked against the common library.
 $(B)/tests/unit/%: $(B)/tests/unit/%.o $(TESTLIB_OBJ) $(COMMON_LIB)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CRYPTO_LIBS) -lcmocka
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
 
 # The method layer (tests/unit/test_methods.c) runs the daemon's own dispatcher.
 $(B)/tests/unit/test_methods.o: ALL_CFLAGS += -Ihelper/daemon

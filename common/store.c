@@ -7,6 +7,7 @@
 #include <sys/statvfs.h>
 #include <time.h>
 
+#include "audit.h"
 #include "proc.h"
 #include "store.h"
 
@@ -26,6 +27,8 @@ struct sg_store {
 
 /* Each step runs in its own transaction and moves user_version to its number. Never edit a
  * step that has shipped; add a new one. */
+static int audit_genesis(sg_store *s);
+
 static const struct {
         int version;
         const char *sql;
@@ -114,6 +117,31 @@ static const struct {
         /* The reason between a login's phases lives in the daemon's memory now (it needs no
          * disk); reasons an earlier version left waiting are asked again. */
         {5, "DROP TABLE login_tokens;"},
+        /* The audit trail (SPEC §11): a hash chain of every change and login attempt, the heads
+         * the daemon has journaled, and the trail's name in those entries. It starts with a
+         * record of what was there before it. */
+        {6, "CREATE TABLE audit ("
+            "  seq INTEGER PRIMARY KEY,"
+            "  record TEXT NOT NULL," /* canonical JSON, seq included */
+            "  prev TEXT NOT NULL,"
+            "  hash TEXT NOT NULL"
+            ");"
+            "CREATE TABLE audit_checkpoints ("
+            "  seq INTEGER PRIMARY KEY,"
+            "  hash TEXT NOT NULL,"
+            "  time INTEGER NOT NULL"
+            ");"
+            "CREATE TABLE audit_trail ("
+            "  id TEXT NOT NULL"
+            ");"},
+};
+
+/* What a step needs beyond SQL, run in its transaction after its SQL. */
+static const struct {
+        int version;
+        int (*run)(sg_store *s);
+} migration_code[] = {
+        {6, audit_genesis},
 };
 
 _Static_assert(ELEMENTSOF(migrations) == SG_STORE_SCHEMA_VERSION,
@@ -309,6 +337,13 @@ int sg_store_batch_commit(sg_store *s)
         return r;
 }
 
+void sg_store_batch_abort(sg_store *s)
+{
+        s->savepoints = 0;
+        if (!sqlite3_get_autocommit(s->db))
+                (void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
 bool sg_store_in_transaction(sg_store *s)
 {
         return !sqlite3_get_autocommit(s->db);
@@ -355,6 +390,9 @@ static int migrate(sg_store *s, int from, int to)
                 if (r < 0)
                         return r;
                 r = exec(s, migrations[i].sql);
+                for (size_t j = 0; r >= 0 && j < ELEMENTSOF(migration_code); j++)
+                        if (migration_code[j].version == migrations[i].version)
+                                r = migration_code[j].run(s);
                 if (r >= 0) {
                         (void)snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
                                        migrations[i].version);
@@ -1463,4 +1501,267 @@ int sg_store_prune(sg_store *s, time_t cutoff, time_t code_cutoff)
                 return r;
         }
         return removed;
+}
+
+/* ---- the audit trail -------------------------------------------------------------------- */
+
+/* What the trail's first record says was there: the rows of every table, in the order of their
+ * keys, each as the canonical JSON array [table, column, ...] and a newline, hashed. */
+static const struct {
+        const char *table, *sql;
+} genesis_tables[] = {
+        {"grants", "SELECT * FROM grants ORDER BY id"},
+        {"logins", "SELECT * FROM logins ORDER BY id"},
+        {"rights", "SELECT * FROM rights ORDER BY user"},
+        {"used_codes", "SELECT * FROM used_codes ORDER BY code_id"},
+        {"known_staff", "SELECT * FROM known_staff ORDER BY user"},
+        {"staff_groups", "SELECT * FROM staff_groups ORDER BY name"},
+};
+
+static int row_json(sqlite3_stmt *st, const char *table, json_object **ret)
+{
+        json_object *a = json_object_new_array();
+        int n = sqlite3_column_count(st), r = 0;
+
+        if (!a)
+                return -ENOMEM;
+        r = json_object_array_add(a, json_object_new_string(table));
+        for (int i = 0; i < n && r >= 0; i++) {
+                json_object *v = NULL;
+
+                switch (sqlite3_column_type(st, i)) {
+                case SQLITE_NULL:
+                        break;
+                case SQLITE_INTEGER:
+                        v = json_object_new_int64(sqlite3_column_int64(st, i));
+                        break;
+                default:
+                        v = json_object_new_string((const char *)sqlite3_column_text(st, i));
+                        break;
+                }
+                r = json_object_array_add(a, v);
+        }
+        if (r < 0) {
+                json_object_put(a);
+                return -ENOMEM;
+        }
+        *ret = a;
+        return 0;
+}
+
+static int audit_genesis(sg_store *s)
+{
+        _cleanup_(sg_audit_digest_freep) sg_audit_digest *d = NULL;
+        json_object *record = NULL, *rows = NULL;
+        _cleanup_stmt_ sqlite3_stmt *ins = NULL;
+        char trail[33], digest[SG_AUDIT_HASH_LEN + 1], hash[SG_AUDIT_HASH_LEN + 1];
+        unsigned char id[16];
+        int64_t seq;
+        int r;
+
+        r = sg_audit_digest_new(&d);
+        if (r < 0)
+                return r;
+        record = sg_audit_record_new(time(NULL), "trail-started", NULL);
+        rows = json_object_new_object();
+        if (!record || !rows) {
+                r = -ENOMEM;
+                goto out;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(genesis_tables); i++) {
+                _cleanup_stmt_ sqlite3_stmt *st = NULL;
+                int64_t n = 0;
+                int rc;
+
+                r = prepare(s, genesis_tables[i].sql, &st);
+                if (r < 0)
+                        goto out;
+                while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                        json_object *row = NULL;
+                        const char *text;
+
+                        r = row_json(st, genesis_tables[i].table, &row);
+                        if (r < 0)
+                                goto out;
+                        text = json_object_to_json_string_ext(
+                                row, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+                        r = text ? sg_audit_digest_update(d, text, strlen(text)) : -ENOMEM;
+                        if (r >= 0)
+                                r = sg_audit_digest_update(d, "\n", 1);
+                        json_object_put(row);
+                        if (r < 0)
+                                goto out;
+                        n++;
+                }
+                if (rc != SQLITE_DONE) {
+                        r = store_fail(s, rc);
+                        goto out;
+                }
+                (void)json_object_object_add(rows, genesis_tables[i].table,
+                                             json_object_new_int64(n));
+        }
+        r = sg_audit_digest_final(d, digest);
+        if (r < 0)
+                goto out;
+        r = sg_random_bytes(id, sizeof(id));
+        if (r < 0)
+                goto out;
+        for (size_t i = 0; i < sizeof(id); i++)
+                (void)snprintf(trail + 2 * i, 3, "%02x", id[i]);
+        (void)json_object_object_add(record, "trail", json_object_new_string(trail));
+        (void)json_object_object_add(record, "rows", TAKE_PTR(rows));
+        (void)json_object_object_add(record, "rows_sha256", json_object_new_string(digest));
+        r = prepare(s, "INSERT INTO audit_trail (id) VALUES (?)", &ins);
+        if (r >= 0) {
+                bind_text(ins, 1, trail);
+                r = step_done(s, ins);
+        }
+        if (r >= 0)
+                r = sg_store_audit_append(s, record, &seq, hash);
+out:
+        json_object_put(rows);
+        json_object_put(record);
+        return r;
+}
+
+int sg_store_audit_head(sg_store *s, int64_t *ret_seq, char ret_hash[static SG_AUDIT_HASH_LEN + 1])
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r, rc;
+
+        r = prepare(s, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", &st);
+        if (r < 0)
+                return r;
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE) {
+                *ret_seq = 0;
+                memcpy(ret_hash, SG_AUDIT_GENESIS_PREV, SG_AUDIT_HASH_LEN + 1);
+                return 0;
+        }
+        if (rc != SQLITE_ROW)
+                return store_fail(s, rc);
+        *ret_seq = sqlite3_column_int64(st, 0);
+        r = column_copy(s, st, 1, ret_hash, SG_AUDIT_HASH_LEN + 1);
+        if (r >= 0 && !sg_audit_hash_is_valid(ret_hash)) {
+                (void)snprintf(s->errmsg, sizeof(s->errmsg), "the audit trail's head is corrupt");
+                r = -EBADMSG;
+        }
+        return r;
+}
+
+int sg_store_audit_append(sg_store *s, json_object *record, int64_t *ret_seq,
+                          char ret_hash[static SG_AUDIT_HASH_LEN + 1])
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        _cleanup_free_ char *canonical = NULL;
+        char prev[SG_AUDIT_HASH_LEN + 1];
+        int64_t seq;
+        int r;
+
+        r = sg_store_audit_head(s, &seq, prev);
+        if (r < 0)
+                return r;
+        seq++;
+        if (json_object_object_add(record, "seq", json_object_new_int64(seq)) < 0)
+                return -ENOMEM;
+        r = sg_audit_canonical(record, &canonical);
+        if (r >= 0)
+                r = sg_audit_hash(prev, canonical, ret_hash);
+        if (r < 0) {
+                (void)snprintf(s->errmsg, sizeof(s->errmsg), "cannot make the audit record: %s",
+                               strerror(-r));
+                return r;
+        }
+        r = prepare(s, "INSERT INTO audit (seq, record, prev, hash) VALUES (?, ?, ?, ?)", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, seq);
+        bind_text(st, 2, canonical);
+        bind_text(st, 3, prev);
+        bind_text(st, 4, ret_hash);
+        r = step_done(s, st);
+        if (r < 0)
+                return r;
+        *ret_seq = seq;
+        return 0;
+}
+
+int sg_store_audit_each(sg_store *s, int64_t after, size_t limit, sg_audit_cb cb, void *userdata)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r, rc;
+
+        r = prepare(s,
+                    "SELECT seq, record, prev, hash FROM audit WHERE seq > ? ORDER BY seq LIMIT ?",
+                    &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, after);
+        sqlite3_bind_int64(st, 2, limit ? (int64_t)limit : -1);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                r = cb(sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
+                       (const char *)sqlite3_column_text(st, 2),
+                       (const char *)sqlite3_column_text(st, 3), userdata);
+                if (r < 0)
+                        return r;
+        }
+        return rc == SQLITE_DONE ? 0 : store_fail(s, rc);
+}
+
+int sg_store_audit_trail(sg_store *s, char ret[static SG_AUDIT_TRAIL_LEN + 1])
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r, rc;
+
+        r = prepare(s, "SELECT id FROM audit_trail LIMIT 1", &st);
+        if (r < 0)
+                return r;
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE) {
+                (void)snprintf(s->errmsg, sizeof(s->errmsg), "the audit trail has no name");
+                return -EBADMSG;
+        }
+        if (rc != SQLITE_ROW)
+                return store_fail(s, rc);
+        return column_copy(s, st, 0, ret, SG_AUDIT_TRAIL_LEN + 1);
+}
+
+int sg_store_audit_checkpoint_add(sg_store *s, int64_t seq, const char *hash, time_t when)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r;
+
+        r = prepare(s,
+                    "INSERT OR REPLACE INTO audit_checkpoints (seq, hash, time) VALUES (?, ?, ?)",
+                    &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, seq);
+        bind_text(st, 2, hash);
+        sqlite3_bind_int64(st, 3, when);
+        return step_done(s, st);
+}
+
+int sg_store_audit_checkpoint_last(sg_store *s, time_t before, int64_t *ret_seq,
+                                   char ret_hash[static SG_AUDIT_HASH_LEN + 1], time_t *ret_time)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r, rc;
+
+        r = prepare(s,
+                    "SELECT seq, hash, time FROM audit_checkpoints WHERE time < ? "
+                    "ORDER BY seq DESC LIMIT 1",
+                    &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, before);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+                return -ENOENT;
+        if (rc != SQLITE_ROW)
+                return store_fail(s, rc);
+        *ret_seq = sqlite3_column_int64(st, 0);
+        if (ret_time)
+                *ret_time = (time_t)sqlite3_column_int64(st, 2);
+        return column_copy(s, st, 1, ret_hash, SG_AUDIT_HASH_LEN + 1);
 }

@@ -18,10 +18,11 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "audit.h"
 #include "error.h"
 #include "grant.h"
 
-#define SG_STORE_SCHEMA_VERSION  5
+#define SG_STORE_SCHEMA_VERSION  6
 #define SG_STORE_BUSY_TIMEOUT_MS 2000
 
 typedef struct sg_store sg_store;
@@ -60,6 +61,8 @@ bool sg_store_in_transaction(sg_store *s);
  * batch back (a full disk, an I/O error): nothing of it is then to be acknowledged. */
 int sg_store_batch_begin(sg_store *s);
 int sg_store_batch_commit(sg_store *s);
+/* Rolls the whole transaction back, every unit of it. */
+void sg_store_batch_abort(sg_store *s);
 
 /* Grants */
 int sg_store_grant_add(sg_store *s, struct sg_grant *g); /* sets g->id */
@@ -148,3 +151,23 @@ int sg_store_code_mark_used(sg_store *s, const char *code_id, time_t created, ti
  * before it, logins before it that are not open sessions, used codes that can no longer be
  * redeemed anyway (created before code_cutoff). Returns the number of rows removed. */
 int sg_store_prune(sg_store *s, time_t cutoff, time_t code_cutoff);
+
+/* The audit trail (SPEC §11, audit.h). Appends one record (the store gives it its seq) after
+ * the head, in the caller's transaction: the record of a change is written with the change. */
+int sg_store_audit_append(sg_store *s, json_object *record, int64_t *ret_seq,
+                          char ret_hash[static SG_AUDIT_HASH_LEN + 1]);
+/* The last record's seq and hash (0 and SG_AUDIT_GENESIS_PREV when there is none). */
+int sg_store_audit_head(sg_store *s, int64_t *ret_seq, char ret_hash[static SG_AUDIT_HASH_LEN + 1]);
+/* Records after seq 'after', in order; limit 0 = all. */
+typedef int (*sg_audit_cb)(int64_t seq, const char *record, const char *prev, const char *hash,
+                           void *userdata);
+int sg_store_audit_each(sg_store *s, int64_t after, size_t limit, sg_audit_cb cb, void *userdata);
+/* The trail's name (32 hex digits), which its journaled checkpoints carry. */
+#define SG_AUDIT_TRAIL_LEN 32
+int sg_store_audit_trail(sg_store *s, char ret[static SG_AUDIT_TRAIL_LEN + 1]);
+/* The heads the daemon journaled: remembered so that a prune can cut the trail just after
+ * one (the oldest kept record's prev is then in the journal). _last: the newest made before
+ * 'before'; -ENOENT if none. */
+int sg_store_audit_checkpoint_add(sg_store *s, int64_t seq, const char *hash, time_t when);
+int sg_store_audit_checkpoint_last(sg_store *s, time_t before, int64_t *ret_seq,
+                                   char ret_hash[static SG_AUDIT_HASH_LEN + 1], time_t *ret_time);

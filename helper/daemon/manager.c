@@ -136,6 +136,30 @@ static int store_get(struct manager *m, bool write, sg_store **ret)
         return 0;
 }
 
+int manager_record(struct manager *m, sg_store *s, enum sg_event e, int priority,
+                   const struct sg_event_fields *f, const char *message)
+{
+        char hash[SG_AUDIT_HASH_LEN + 1];
+        json_object *record;
+        int64_t seq;
+        int r = 0, k;
+
+        /* Not after the batch was lost: nothing more of this turn may be recorded alone. */
+        if (s && (!m->batch_open || sg_store_in_transaction(s))) {
+                record = sg_audit_record_new(time(NULL), sg_event_to_string(e), f);
+                r = record ? sg_store_audit_append(s, record, &seq, hash) : -ENOMEM;
+                json_object_put(record);
+                if (r < 0) {
+                        log_error("cannot append to the audit trail: %s", sg_store_errmsg(s));
+                        sg_store_batch_abort(s);
+                }
+        }
+        k = sg_journal_event(e, priority, f, message);
+        if (k < 0)
+                log_error_errno(k, "cannot write to the journal: %m");
+        return r;
+}
+
 int manager_store(struct manager *m, sg_store **ret)
 {
         return store_get(m, true, ret);

@@ -11,6 +11,7 @@
 #include <systemd/sd-event.h>
 
 #include "conf.h"
+#include "journal.h"
 #include "names.h"
 #include "reason.h"
 #include "server.h"
@@ -86,6 +87,13 @@ struct manager {
         sd_event_source *commit_timer; /* ... or after MANAGER_BATCH_MAX_USEC, however busy */
 };
 
+/* One event (SPEC §10, §11): appended to the audit trail in the batch's transaction when s is
+ * given (the change it records is in the same one), then journaled. When the trail cannot take
+ * it, the whole batch is rolled back and its requests are told nothing of them was recorded:
+ * no change without its record. The journal entry is written in any case (the journal is the
+ * other witness). Returns the trail's error, or 0. */
+int manager_record(struct manager *m, sg_store *s, enum sg_event e, int priority,
+                   const struct sg_event_fields *f, const char *message);
 /* Reads the configuration file (and --socket) into ret; logs what is wrong. */
 int manager_load_config(struct manager *m, struct sg_config *ret);
 /* The daemon's one connection to the database (created if missing), opened at the first use

@@ -115,7 +115,7 @@ int method_activate(struct conn *c, const struct params *args, const struct call
                 sg_store_rollback(s);
                 return database_error(c, s, r);
         }
-        journal_grant(SG_EVENT_GRANT_CREATED, &g, who->name);
+        record_grant(d, s, SG_EVENT_GRANT_CREATED, &g, who->name);
         log_info("grant %" PRId64 " for %s %s by %s from code %s", g.id,
                  sg_grant_kind_to_string(g.kind), g.target, who->name, code_id);
         (void)expiry_timer_update(d);

@@ -50,6 +50,7 @@ int method_export_refused(struct conn *c, const struct params *args, const struc
         struct sg_event_fields f = {.export = 0, .service = "sshd"};
         char what[128], command[4 * 400 + 8], rhost[4 * 64 + 8], msg[2600];
         const char *w = args->what, *cmd = args->command, *rh = args->rhost;
+        sg_store *s = NULL;
         int r;
 
         if (isempty(w) || strlen(w) > 64)
@@ -67,12 +68,12 @@ int method_export_refused(struct conn *c, const struct params *args, const struc
         f.command = command;
         (void)snprintf(msg, sizeof(msg), "Data export refused for %s%s%s: %s (%s)", who->name,
                        rhost[0] ? " from " : "", rhost, what, command);
-        r = sg_journal_event(SG_EVENT_EXPORT_REFUSED, LOG_WARNING, &f, msg);
-        if (r < 0) {
-                log_error_errno(r, "cannot write to the journal: %m");
-                return conn_errorf(c, ERR("DatabaseError"), NULL, NULL,
-                                   "cannot write to the journal: %s", strerror(-r));
-        }
+        /* Journaled even when the database is not there; the caller is told it is not. */
+        r = manager_store(conn_manager(c), &s);
+        (void)manager_record(conn_manager(c), r < 0 ? NULL : s, SG_EVENT_EXPORT_REFUSED,
+                             LOG_WARNING, &f, msg);
+        if (r < 0)
+                return database_error(c, s, r);
         return conn_reply(c, json_object_new_object(), false);
 }
 

@@ -85,12 +85,12 @@ int check_target(struct conn *c, enum sg_grant_kind kind, const char *target, ch
 
 /* ---- grants ------------------------------------------------------------------------------ */
 
-void journal_grant(enum sg_event e, const struct sg_grant *g, const char *actor)
+void record_grant(struct manager *d, sg_store *s, enum sg_event e, const struct sg_grant *g,
+                  const char *actor)
 {
         char expires[SG_RFC3339_MAX], msg[1024];
         struct sg_event_fields f = {.export = g->export};
         const char *what = g->kind == SG_GRANT_USER ? "user" : "department";
-        int r;
 
         if (g->expires_at == SG_TIME_NEVER)
                 (void)snprintf(expires, sizeof(expires), "permanent");
@@ -114,9 +114,7 @@ void journal_grant(enum sg_event e, const struct sg_grant *g, const char *actor)
                 (void)snprintf(msg, sizeof(msg),
                                "Support access of %s %s revoked by %s (grant %" PRId64 ")", what,
                                g->target, actor, g->id);
-        r = sg_journal_event(e, LOG_NOTICE, &f, msg);
-        if (r < 0)
-                log_error_errno(r, "cannot write to the journal: %m");
+        (void)manager_record(d, s, e, LOG_NOTICE, &f, msg);
 }
 
 int reply_grant(struct conn *c, const struct sg_grant *g)
@@ -184,7 +182,7 @@ int method_grant(struct conn *c, const struct params *args, const struct caller 
                 r = sg_store_grant_add(s, &g);
         if (r < 0)
                 return database_error(c, s, r);
-        journal_grant(SG_EVENT_GRANT_CREATED, &g, who->name);
+        record_grant(d, s, SG_EVENT_GRANT_CREATED, &g, who->name);
         log_info("grant %" PRId64 " for %s %s by %s", g.id, sg_grant_kind_to_string(g.kind),
                  g.target, who->name);
         (void)expiry_timer_update(d);
@@ -324,7 +322,7 @@ int method_revoke(struct conn *c, const struct params *args, const struct caller
                 return -ENOMEM;
         }
         for (size_t i = 0; i < l.n; i++) {
-                journal_grant(SG_EVENT_GRANT_REVOKED, &l.items[i], who->name);
+                record_grant(d, s, SG_EVENT_GRANT_REVOKED, &l.items[i], who->name);
                 log_info("grant %" PRId64 " revoked by %s", l.items[i].id, who->name);
                 (void)collect_grant(&l.items[i], arr);
         }

@@ -102,8 +102,8 @@ static void login_init(struct sg_login *l, const struct login_subject *who, enum
 /* A refusal, in the login overview (merged with the same account's and origin's denials of the
  * last minute, which then are not journaled again) and in the journal. The journal entry is
  * written even when the database cannot take the row. */
-static void record_denial(sg_store *s, const struct login_subject *who, const char *reason,
-                          const char *detail, bool row)
+static void record_denial(struct manager *d, sg_store *s, const struct login_subject *who,
+                          const char *reason, const char *detail, bool row)
 {
         struct sg_event_fields f = {.export = -1};
         struct sg_login l;
@@ -129,10 +129,8 @@ static void record_denial(sg_store *s, const struct login_subject *who, const ch
         f.rhost = who->rhost;
         f.detail = detail;
         (void)snprintf(msg, sizeof(msg), "Support login of %s%s%s denied: %s", l.user,
-                       isempty(who->rhost) ? "" : " from ", who->rhost, detail);
-        r = sg_journal_event(SG_EVENT_LOGIN_DENIED, LOG_NOTICE, &f, msg);
-        if (r < 0)
-                log_error_errno(r, "cannot write to the journal: %m");
+                       isempty(who->rhost) ? "" : " from ", who->rhost, strempty(detail));
+        (void)manager_record(d, s && row ? s : NULL, SG_EVENT_LOGIN_DENIED, LOG_NOTICE, &f, msg);
         log_notice("denied staff account %s: %s", l.user, detail);
 }
 
@@ -240,7 +238,7 @@ static int coverage(struct conn *c, sg_store *s, const struct login_subject *who
                 /* A check that only read must now write (and wait for the commit). */
                 if (manager_store(conn_manager(c), &s) < 0)
                         s = NULL; /* the journal still gets it */
-                record_denial(s, who, NULL, "no active grant", true);
+                record_denial(conn_manager(c), s, who, NULL, "no active grant", true);
         }
         return r;
 }
@@ -368,7 +366,7 @@ int method_login_denied(struct conn *c, const struct params *args, const struct 
                 return invalid(c, "reason", "the reason %s", sg_text_error_to_string(why)), 0;
         /* Without a database the journal still gets it. */
         (void)manager_store(d, &s);
-        record_denial(s, &who, args->reason ? reason : NULL, args->detail, true);
+        record_denial(d, s, &who, args->reason ? reason : NULL, args->detail, true);
         return conn_reply(c, json_object_new_object(), false);
 }
 
@@ -427,7 +425,7 @@ int method_login_open(struct conn *c, const struct params *args, const struct ca
         r = sg_store_login_add(s, &l);
         if (r < 0) {
                 (void)database_error(c, s, r);
-                record_denial(NULL, &who, l.reason, "cannot record the login", false);
+                record_denial(d, NULL, &who, l.reason, "cannot record the login", false);
                 return 0;
         }
 
@@ -457,9 +455,7 @@ int method_login_open(struct conn *c, const struct params *args, const struct ca
                        "Support login of %s%s%s accepted (login %" PRId64 ", grants %s)%s%s",
                        l.user, isempty(who.rhost) ? "" : " from ", who.rhost, l.id, ids,
                        l.reason[0] ? ": " : "", l.reason);
-        r = sg_journal_event(SG_EVENT_LOGIN_ACCEPTED, LOG_NOTICE, &f, msg);
-        if (r < 0)
-                log_error_errno(r, "cannot write to the journal: %m");
+        (void)manager_record(d, s, SG_EVENT_LOGIN_ACCEPTED, LOG_NOTICE, &f, msg);
         log_debug("login %" PRId64 " of staff account %s accepted (process %d)", l.id, l.user,
                   (int)l.pid);
 
@@ -515,8 +511,6 @@ int method_login_close(struct conn *c, const struct params *args, const struct c
         f.rhost = who.rhost;
         (void)snprintf(msg, sizeof(msg), "Support session of %s closed (login %" PRId64 ")",
                        who.id.user, id);
-        r = sg_journal_event(SG_EVENT_SESSION_CLOSED, LOG_INFO, &f, msg);
-        if (r < 0)
-                log_error_errno(r, "cannot write to the journal: %m");
+        (void)manager_record(conn_manager(c), s, SG_EVENT_SESSION_CLOSED, LOG_INFO, &f, msg);
         return conn_reply(c, json_object_new_object(), false);
 }

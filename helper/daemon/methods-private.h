@@ -37,7 +37,8 @@ void settle_staff(struct manager *d, struct sg_identity *id);
 
 /* methods-grants.c: what granting means, for Grant and Activate. */
 int check_target(struct conn *c, enum sg_grant_kind kind, const char *target, char *canonical);
-void journal_grant(enum sg_event e, const struct sg_grant *g, const char *actor);
+void record_grant(struct manager *d, sg_store *s, enum sg_event e, const struct sg_grant *g,
+                  const char *actor);
 int reply_grant(struct conn *c, const struct sg_grant *g);
 const char *canonical_filter(struct conn *c, bool department, const char *name, char *buf);
 

@@ -199,9 +199,7 @@ int method_set_right(struct conn *c, const struct params *args, const struct cal
         f.actor = who->name;
         (void)snprintf(msg, sizeof(msg), "Right to activate support access %s %s by %s",
                        holds ? "given to" : "taken from", user, who->name);
-        r = sg_journal_event(SG_EVENT_RIGHT_CHANGED, LOG_NOTICE, &f, msg);
-        if (r < 0)
-                log_error_errno(r, "cannot write to the journal: %m");
+        (void)manager_record(d, s, SG_EVENT_RIGHT_CHANGED, LOG_NOTICE, &f, msg);
         log_info("%s", msg);
 
         memcpy(e.user, user, strlen(user) + 1);

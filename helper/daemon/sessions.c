@@ -199,21 +199,22 @@ static void kill_user_slices(const char *user, uid_t uid)
         }
 }
 
-/* The one builder of session-terminated entries: the journal, and the daemon's log. */
-static void journal_terminated(const struct sg_event_fields *f, const char *fmt, ...)
-        _printf_(2, 3);
-static void journal_terminated(const struct sg_event_fields *f, const char *fmt, ...)
+/* The one builder of session-terminated records: the audit trail, the journal, and the
+ * daemon's log. s NULL: the database is taken here, if it can be. */
+static void record_terminated(struct manager *d, sg_store *s, const struct sg_event_fields *f,
+                              const char *fmt, ...) _printf_(4, 5);
+static void record_terminated(struct manager *d, sg_store *s, const struct sg_event_fields *f,
+                              const char *fmt, ...)
 {
         char msg[SG_NAME_MAX + 256];
         va_list ap;
-        int r;
 
         va_start(ap, fmt);
         (void)vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
-        r = sg_journal_event(SG_EVENT_SESSION_TERMINATED, LOG_NOTICE, f, msg);
-        if (r < 0)
-                log_error_errno(r, "cannot write to the journal: %m");
+        if (!s && manager_store(d, &s) < 0)
+                s = NULL;
+        (void)manager_record(d, s, SG_EVENT_SESSION_TERMINATED, LOG_NOTICE, f, msg);
         log_notice("%s", msg);
 }
 
@@ -235,9 +236,9 @@ static void terminate(struct manager *d, sg_store *s, const struct sg_login *l,
         f.login_id = l->id;
         f.service = l->service;
         f.rhost = l->rhost;
-        journal_terminated(
-                &f, "Support session of %s terminated (login %" PRId64 "): access ended (%s)",
-                l->user, l->id, why);
+        record_terminated(d, s, &f,
+                          "Support session of %s terminated (login %" PRId64 "): access ended (%s)",
+                          l->user, l->id, why);
 
         /* The process that opened the session (sshd's [priv] monitor, su, login) closes the
          * connection on SIGTERM; what the staff member started may survive it (non-pty
@@ -273,10 +274,10 @@ static int terminate_strays(struct manager *d, const struct sg_identity *id, con
         (void)signal_account(id->user, id->uid, SIGCONT);
         kill_later(d, id->uid);
 
-        journal_terminated(&f,
-                           "Support session of %s terminated: process outlived its session "
-                           "(%d processes), access ended (%s)",
-                           id->user, n < 0 ? 0 : n, why);
+        record_terminated(d, NULL, &f,
+                          "Support session of %s terminated: process outlived its session "
+                          "(%d processes), access ended (%s)",
+                          id->user, n < 0 ? 0 : n, why);
         return 1;
 }
 
@@ -518,10 +519,10 @@ static void end_export(struct manager *d, struct export_session *e, const char *
         export_signal(e, SIGCONT);
         e->ending = true;
         kill_later(d, 0);
-        journal_terminated(&f,
-                           "Support session of %s terminated (process %d): data export ended "
-                           "(%s); the access goes on without it",
-                           e->user, (int)e->pid, why);
+        record_terminated(d, NULL, &f,
+                          "Support session of %s terminated (process %d): data export ended "
+                          "(%s); the access goes on without it",
+                          e->user, (int)e->pid, why);
 }
 
 static void sweep_exports(struct manager *d, sg_store *s, const char *why)

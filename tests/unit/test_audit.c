@@ -102,6 +102,149 @@ static void refused(void **state)
         assert_false(sg_audit_hash_is_valid(NULL));
 }
 
+/* ---- the verifier ------------------------------------------------------------------------ */
+
+#define N_CHAIN 5
+struct chain {
+        char *canonical[N_CHAIN];
+        char prev[N_CHAIN][SG_AUDIT_HASH_LEN + 1];
+        char hash[N_CHAIN][SG_AUDIT_HASH_LEN + 1];
+};
+
+/* Records seq first..first+N_CHAIN-1, the first after 'start'. */
+static void chain_make(struct chain *ch, int64_t first, const char *start)
+{
+        for (int i = 0; i < N_CHAIN; i++) {
+                char text[128];
+
+                (void)snprintf(text, sizeof(text),
+                               "{\"seq\":%d,\"time\":%d,\"event\":\"login-accepted\","
+                               "\"reason\":\"r%d\"}",
+                               (int)first + i, 1000 + i, i);
+                ch->canonical[i] = canonical_of(text);
+                memcpy(ch->prev[i], i ? ch->hash[i - 1] : start, SG_AUDIT_HASH_LEN + 1);
+                assert_int_equal(sg_audit_hash(ch->prev[i], ch->canonical[i], ch->hash[i]), 0);
+        }
+}
+
+static void chain_free(struct chain *ch)
+{
+        for (int i = 0; i < N_CHAIN; i++)
+                free(ch->canonical[i]);
+}
+
+/* The records in the order 'order' (indexes; -1 ends it), checked. */
+static enum sg_audit_break verify_order(struct chain *ch, const int *order,
+                                        struct sg_audit_checkpoint *cps, size_t n_cps,
+                                        struct sg_audit_verifier *v)
+{
+        sg_audit_verifier_init(v, cps, n_cps);
+        for (int i = 0; order[i] >= 0; i++)
+                assert_int_equal(sg_audit_verifier_add(v, ch->canonical[order[i]],
+                                                       ch->prev[order[i]], ch->hash[order[i]], 0),
+                                 0);
+        sg_audit_verifier_end(v);
+        return v->broken;
+}
+
+static void verifier_names_the_break(void **state)
+{
+        static const int all[] = {0, 1, 2, 3, 4, -1}, gap[] = {0, 1, 3, 4, -1},
+                         swapped[] = {0, 1, 3, 2, 4, -1}, head[] = {0, 1, 2, -1};
+        struct sg_audit_verifier v;
+        struct sg_audit_checkpoint cp;
+        struct chain ch;
+        char cp_text[16 + SG_AUDIT_HASH_LEN];
+
+        chain_make(&ch, 1, SG_AUDIT_GENESIS_PREV);
+        /* The positive twin: the whole chain is intact, and says so. */
+        assert_int_equal(verify_order(&ch, all, NULL, 0, &v), SG_AUDIT_INTACT);
+        assert_int_equal(v.n, 5);
+        assert_int_equal(v.first, 1);
+        assert_int_equal(v.last, 5);
+        assert_string_equal(v.last_hash, ch.hash[4]);
+
+        assert_int_equal(verify_order(&ch, gap, NULL, 0, &v), SG_AUDIT_MISSING);
+        assert_int_equal(v.bad_seq, 3);
+        assert_non_null(strstr(v.what, "record 3 is missing"));
+
+        assert_int_equal(verify_order(&ch, swapped, NULL, 0, &v), SG_AUDIT_REORDERED);
+        assert_int_equal(v.bad_seq, 3);
+        assert_non_null(strstr(v.what, "record 3 is out of its place: it comes after record 4"));
+
+        /* A truncated tail is a trail that ends earlier: only a checkpoint beyond shows it. */
+        assert_int_equal(verify_order(&ch, head, NULL, 0, &v), SG_AUDIT_INTACT);
+        (void)snprintf(cp_text, sizeof(cp_text), "5:%s", ch.hash[4]);
+        assert_int_equal(sg_audit_checkpoint_parse(cp_text, &cp), 0);
+        assert_int_equal(verify_order(&ch, head, &cp, 1, &v), SG_AUDIT_TRUNCATED);
+        assert_non_null(strstr(v.what, "ends at record 3"));
+        assert_int_equal(verify_order(&ch, all, &cp, 1, &v), SG_AUDIT_INTACT);
+
+        /* A record changed in place: its content no longer gives its hash. */
+        strstr(ch.canonical[2], "\"r2\"")[2] = '9';
+        assert_int_equal(verify_order(&ch, all, NULL, 0, &v), SG_AUDIT_CHANGED);
+        assert_int_equal(v.bad_seq, 3);
+        chain_free(&ch);
+}
+
+/* Rewritten from a record on (every hash recomputed): only a checkpoint shows it. */
+static void verifier_checkpoints(void **state)
+{
+        static const int all[] = {0, 1, 2, 3, 4, -1};
+        struct sg_audit_verifier v;
+        struct sg_audit_checkpoint cp[2];
+        struct chain ch, forged;
+        char text[16 + SG_AUDIT_HASH_LEN];
+
+        chain_make(&ch, 1, SG_AUDIT_GENESIS_PREV);
+        (void)snprintf(text, sizeof(text), "4:%s", ch.hash[3]);
+        assert_int_equal(sg_audit_checkpoint_parse(text, &cp[0]), 0);
+        chain_make(&forged, 1, ch.hash[0]); /* another chain of the same seqs */
+        assert_int_equal(verify_order(&ch, all, cp, 1, &v), SG_AUDIT_INTACT);
+        assert_int_equal(verify_order(&forged, all, cp, 1, &v), SG_AUDIT_CHANGED);
+        assert_int_equal(v.bad_seq, 1); /* the first record must follow no other */
+
+        /* A pruned trail: starts after seq 10, vouched for by a checkpoint of record 10. */
+        chain_free(&forged);
+        chain_make(&forged, 11, ch.hash[4]);
+        (void)snprintf(text, sizeof(text), "10:%s", ch.hash[4]);
+        assert_int_equal(sg_audit_checkpoint_parse(text, &cp[1]), 0);
+        assert_int_equal(verify_order(&forged, all, &cp[1], 1, &v), SG_AUDIT_INTACT);
+        assert_true(v.start_vouched);
+        assert_int_equal(verify_order(&forged, all, NULL, 0, &v), SG_AUDIT_INTACT);
+        assert_false(v.start_vouched);
+        (void)snprintf(text, sizeof(text), "10:%s", ch.hash[3]);
+        assert_int_equal(sg_audit_checkpoint_parse(text, &cp[1]), 0);
+        assert_int_equal(verify_order(&forged, all, &cp[1], 1, &v), SG_AUDIT_CHANGED);
+        assert_int_equal(v.bad_seq, 11);
+
+        assert_int_equal(sg_audit_checkpoint_parse("0:abc", &cp[0]), -EINVAL);
+        assert_int_equal(sg_audit_checkpoint_parse(text + 3, &cp[0]), -EINVAL);
+        text[3] = 'G';
+        assert_int_equal(sg_audit_checkpoint_parse(text, &cp[0]), -EINVAL);
+        chain_free(&forged);
+        chain_free(&ch);
+}
+
+/* An exported line and back: the record, prev and hash as they were. */
+static void lines(void **state)
+{
+        _cleanup_free_ char *c1 = canonical_of(record1), *line = NULL, *back = NULL;
+        char prev[SG_AUDIT_HASH_LEN + 1], hash[SG_AUDIT_HASH_LEN + 1];
+
+        assert_int_equal(sg_audit_line_format(c1, SG_AUDIT_GENESIS_PREV, hash1, &line), 0);
+        assert_non_null(strstr(line, "\"hash\":\"ae3ade"));
+        assert_int_equal(sg_audit_line_parse(line, &back, prev, hash), 0);
+        assert_string_equal(back, c1);
+        assert_string_equal(prev, SG_AUDIT_GENESIS_PREV);
+        assert_string_equal(hash, hash1);
+        free(back);
+        back = NULL;
+        assert_int_equal(sg_audit_line_parse("{\"seq\":1} x", &back, prev, hash), -EBADMSG);
+        assert_int_equal(sg_audit_line_parse("{\"seq\":1}", &back, prev, hash), -EBADMSG);
+        assert_null(back);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -109,6 +252,9 @@ int main(void)
                 cmocka_unit_test(chain_of_two),
                 cmocka_unit_test(changes_are_seen),
                 cmocka_unit_test(refused),
+                cmocka_unit_test(verifier_names_the_break),
+                cmocka_unit_test(verifier_checkpoints),
+                cmocka_unit_test(lines),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -124,6 +124,72 @@ static void upgrade_keeps_data(void **state)
                          1);
 }
 
+static int verify_record(int64_t seq, const char *record, const char *prev, const char *hash,
+                         void *userdata)
+{
+        return sg_audit_verifier_add(userdata, record, prev, hash, seq);
+}
+
+/* An existing database gets a trail that starts with what was there; records chain on. */
+static void audit_trail(void **state)
+{
+        struct sg_event_fields f = {.export = -1, .user = "jdoe", .reason = "ticket 1"};
+        char hash[SG_AUDIT_HASH_LEN + 1], head[SG_AUDIT_HASH_LEN + 1], cp[SG_AUDIT_HASH_LEN + 1];
+        char trail[SG_AUDIT_TRAIL_LEN + 1];
+        struct sg_audit_verifier v;
+        json_object *rec;
+        sg_store *s = NULL;
+        int64_t seq = 0, head_seq = 0;
+        time_t when = 0;
+
+        assert_int_equal(sg_store_open_version(path, SG_STORE_CREATE, 5, &s, NULL), 0);
+        grant(s, SG_GRANT_USER, "jdoe", true, 100, SG_TIME_NEVER);
+        sg_store_close(s);
+        s = open_new();
+        assert_int_equal(raw_int("SELECT count(*) FROM audit"), 1);
+        assert_int_equal(raw_int("SELECT json_extract(record, '$.rows.grants') FROM audit"), 1);
+        assert_int_equal(raw_int("SELECT json_extract(record, '$.rows.logins') FROM audit"), 0);
+        assert_int_equal(raw_int("SELECT json_extract(record, '$.event') = 'trail-started' FROM "
+                                 "audit WHERE seq = 1"),
+                         1);
+        assert_int_equal(sg_store_audit_trail(s, trail), 0);
+        assert_int_equal(strlen(trail), SG_AUDIT_TRAIL_LEN);
+
+        for (int i = 0; i < 2; i++) {
+                rec = sg_audit_record_new(200 + i, "login-accepted", &f);
+                assert_non_null(rec);
+                assert_int_equal(sg_store_audit_append(s, rec, &seq, hash), 0);
+                json_object_put(rec);
+                assert_int_equal(seq, 2 + i);
+        }
+        assert_int_equal(sg_store_audit_head(s, &head_seq, head), 0);
+        assert_int_equal(head_seq, 3);
+        assert_string_equal(head, hash);
+
+        sg_audit_verifier_init(&v, NULL, 0);
+        assert_int_equal(sg_store_audit_each(s, 0, 0, verify_record, &v), 0);
+        sg_audit_verifier_end(&v);
+        assert_int_equal(v.broken, SG_AUDIT_INTACT);
+        assert_int_equal(v.n, 3);
+
+        /* A reason changed behind the store's back is seen. */
+        raw_sql("UPDATE audit SET record = replace(record, 'ticket 1', 'ticket 2') WHERE seq = 2");
+        sg_audit_verifier_init(&v, NULL, 0);
+        assert_int_equal(sg_store_audit_each(s, 0, 0, verify_record, &v), 0);
+        sg_audit_verifier_end(&v);
+        assert_int_equal(v.broken, SG_AUDIT_CHANGED);
+        assert_int_equal(v.bad_seq, 2);
+
+        assert_int_equal(sg_store_audit_checkpoint_last(s, 1000, &seq, cp, &when), -ENOENT);
+        assert_int_equal(sg_store_audit_checkpoint_add(s, 3, head, 500), 0);
+        assert_int_equal(sg_store_audit_checkpoint_last(s, 400, &seq, cp, &when), -ENOENT);
+        assert_int_equal(sg_store_audit_checkpoint_last(s, 1000, &seq, cp, &when), 0);
+        assert_int_equal(seq, 3);
+        assert_int_equal(when, 500);
+        assert_string_equal(cp, head);
+        sg_store_close(s);
+}
+
 static void newer_schema_refused(void **state)
 {
         sg_store *s = open_new();
@@ -697,6 +763,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup(fresh_database, new_db),
                 cmocka_unit_test_setup(upgrade_keeps_data, new_db),
+                cmocka_unit_test_setup(audit_trail, new_db),
                 cmocka_unit_test_setup(newer_schema_refused, new_db),
                 cmocka_unit_test_setup(missing_corrupt_foreign, new_db),
                 cmocka_unit_test_setup(untrusted_file_refused, new_db),
