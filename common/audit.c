@@ -221,6 +221,7 @@ json_object *sg_audit_record_new(int64_t time, const char *event, const struct s
                 RET_GATHER(r, add_string(o, "expires", f->expires));
                 RET_GATHER(r, add_string(o, "command", f->command));
                 RET_GATHER(r, add_string(o, "detail", f->detail));
+                RET_GATHER(r, add_string(o, "right", f->right));
                 if (f->export >= 0) {
                         json_object *b = json_object_new_boolean(f->export);
 
@@ -444,6 +445,29 @@ void sg_audit_verifier_end(struct sg_audit_verifier *v)
         }
         if (v->n == 0)
                 broken(v, SG_AUDIT_TRUNCATED, 1, "the trail holds no record at all");
+}
+
+json_object *sg_audit_verifier_to_json(const struct sg_audit_verifier *v, size_t n_checkpoints)
+{
+        json_object *o = json_object_new_object();
+
+        if (!o)
+                return NULL;
+        (void)json_object_object_add(o, "intact", json_object_new_boolean(!v->broken));
+        (void)json_object_object_add(o, "records", json_object_new_int64((int64_t)v->n));
+        (void)json_object_object_add(o, "first", json_object_new_int64(v->first));
+        (void)json_object_object_add(o, "last", json_object_new_int64(v->last));
+        (void)json_object_object_add(o, "head", v->n ? json_object_new_string(v->last_hash) : NULL);
+        (void)json_object_object_add(o, "checkpoints",
+                                     json_object_new_int64((int64_t)n_checkpoints));
+        (void)json_object_object_add(o, "start_vouched", json_object_new_boolean(v->start_vouched));
+        if (v->broken) {
+                (void)json_object_object_add(
+                        o, "break", json_object_new_string(sg_audit_break_to_string(v->broken)));
+                (void)json_object_object_add(o, "seq", json_object_new_int64(v->bad_seq));
+                (void)json_object_object_add(o, "message", json_object_new_string(v->what));
+        }
+        return o;
 }
 
 /* ---- exported lines ---------------------------------------------------------------------- */

@@ -99,6 +99,10 @@ void sg_audit_verifier_init(struct sg_audit_verifier *v, struct sg_audit_checkpo
 int sg_audit_verifier_add(struct sg_audit_verifier *v, const char *canonical, const char *prev,
                           const char *hash, int64_t position);
 void sg_audit_verifier_end(struct sg_audit_verifier *v);
+/* The result, as AuditVerify answers it and "supportgrant audit verify --json" prints it:
+ * intact, records, first, last, head, checkpoints (how many were compared), start_vouched,
+ * and when broken: break (sg_audit_break_to_string()), seq and message. */
+json_object *sg_audit_verifier_to_json(const struct sg_audit_verifier *v, size_t n_checkpoints);
 /* An exported line (one JSON object with prev and hash) into its canonical record, prev and
  * hash. -EBADMSG when it is not one. */
 int sg_audit_line_parse(const char *line, char **ret_canonical,

@@ -28,6 +28,7 @@ int sg_authorize(const struct sg_caller *c, enum sg_action a, enum sg_missing *r
         case SG_ACTION_LIST:
         case SG_ACTION_HISTORY:
         case SG_ACTION_LOGINS:
+        case SG_ACTION_AUDIT:
         case SG_ACTION_ACTIVATE:
         case SG_ACTION_RIGHTS_LIST:
                 if (c->uid != 0 && c->is_staff)

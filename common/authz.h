@@ -23,6 +23,7 @@ enum sg_action {
         SG_ACTION_EXPORT_REFUSED, /* the gate of a staff session reports a refusal */
         SG_ACTION_EXPORT_STARTED, /* ... or that it starts a session with export */
         SG_ACTION_LOGIN,          /* the PAM module's phases: check, reason, open, close */
+        SG_ACTION_AUDIT,          /* verify or export the audit trail */
         _SG_ACTION_MAX,
 };
 

@@ -166,6 +166,11 @@ static int set_code_validity(struct sg_config *c, const char *v)
         return sg_duration_parse(v, &c->code_validity);
 }
 
+static int set_audit_checkpoint(struct sg_config *c, const char *v)
+{
+        return sg_duration_parse(v, &c->audit_checkpoint);
+}
+
 static int set_database(struct sg_config *c, const char *v)
 {
         if (!path_is_valid(v, sizeof(c->database)))
@@ -220,6 +225,7 @@ static const struct {
         {"terminate_sessions", set_terminate_sessions, "yes or no"},
         {"default_right", set_default_right, "yes or no"},
         {"code_validity", set_code_validity, DURATION_EXPECTED},
+        {"audit_checkpoint", set_audit_checkpoint, DURATION_EXPECTED},
         {"database", set_database, "an absolute path shorter than 4096 bytes"},
         {"socket", set_socket, "an absolute path shorter than 108 bytes"},
         {"gate_allow", set_gate_allow,
@@ -238,6 +244,7 @@ void sg_config_init(struct sg_config *c)
                 .terminate_sessions = true,
                 .default_right = true,
                 .code_validity = {7, SG_UNIT_DAY},
+                .audit_checkpoint = {1, SG_UNIT_HOUR},
                 .database = SG_DATABASE_PATH,
                 .socket = SG_SOCKET_PATH,
         };

@@ -40,6 +40,7 @@ struct sg_config {
         bool terminate_sessions;
         bool default_right;
         struct sg_duration code_validity;
+        struct sg_duration audit_checkpoint; /* how often the trail's head is journaled */
         char database[PATH_MAX];
         char socket[SG_SOCKET_MAX];
         /* Commands staff without export may run without a terminal, exactly as written

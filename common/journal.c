@@ -20,6 +20,7 @@ static const struct {
         [SG_EVENT_SESSION_TERMINATED] = {"session-terminated", "aca3919ce5e44fb49a28f36d324a681e"},
         [SG_EVENT_RIGHT_CHANGED] = {"right-changed", "71d0ec137302491487df7d9e8f2c8488"},
         [SG_EVENT_EXPORT_REFUSED] = {"export-refused", "584ebc450d2e4a619b211d0c0fb9989a"},
+        [SG_EVENT_AUDIT_CHECKPOINT] = {"audit-checkpoint", "282a2585819b46a7a6df7340952fc555"},
 };
 
 const char *sg_event_to_string(enum sg_event e)
@@ -32,7 +33,7 @@ const char *sg_event_message_id(enum sg_event e)
         return e >= 0 && e < _SG_EVENT_MAX ? events[e].message_id : NULL;
 }
 
-#define MAX_FIELDS 20
+#define MAX_FIELDS 24
 
 struct fields {
         struct iovec iov[MAX_FIELDS];
@@ -107,6 +108,10 @@ int sg_journal_event(enum sg_event e, int priority, const struct sg_event_fields
         RET_GATHER(r, field_add(&f, "SUPPORTGRANT_EXPIRES", in->expires));
         RET_GATHER(r, field_add(&f, "SUPPORTGRANT_COMMAND", in->command));
         RET_GATHER(r, field_add(&f, "SUPPORTGRANT_DETAIL", in->detail));
+        RET_GATHER(r, field_add(&f, "SUPPORTGRANT_RIGHT", in->right));
+        RET_GATHER(r, field_add_int(&f, "SUPPORTGRANT_AUDIT_SEQ", in->audit_seq));
+        RET_GATHER(r, field_add(&f, "SUPPORTGRANT_AUDIT_HASH", in->audit_hash));
+        RET_GATHER(r, field_add(&f, "SUPPORTGRANT_AUDIT_TRAIL", in->audit_trail));
         if (in->export >= 0)
                 RET_GATHER(r, field_add(&f, "SUPPORTGRANT_EXPORT", in->export ? "yes" : "no"));
         if (r < 0)

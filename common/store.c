@@ -10,6 +10,7 @@
 #include "audit.h"
 #include "proc.h"
 #include "store.h"
+#include "timeutil.h"
 
 /* A whole login writes about a dozen pages: a checkpoint (two fsyncs) every ~80 logins. */
 #define SG_STORE_WAL_PAGES 1000
@@ -1764,4 +1765,55 @@ int sg_store_audit_checkpoint_last(sg_store *s, time_t before, int64_t *ret_seq,
         if (ret_time)
                 *ret_time = (time_t)sqlite3_column_int64(st, 2);
         return column_copy(s, st, 1, ret_hash, SG_AUDIT_HASH_LEN + 1);
+}
+
+int sg_store_audit_prune(sg_store *s, int64_t seq)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL, *cp = NULL;
+        int r, n;
+
+        r = prepare(s, "DELETE FROM audit WHERE seq <= ?", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, seq);
+        r = step_done(s, st);
+        if (r < 0)
+                return r;
+        n = sqlite3_changes(s->db);
+        r = prepare(s, "DELETE FROM audit_checkpoints WHERE seq < ?", &cp);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(cp, 1, seq);
+        r = step_done(s, cp);
+        return r < 0 ? r : n;
+}
+
+int sg_store_audit_checkpoints(sg_store *s, struct sg_audit_checkpoint **items, size_t *n,
+                               size_t *size)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r, rc;
+
+        r = prepare(s, "SELECT seq, hash, time FROM audit_checkpoints ORDER BY seq", &st);
+        if (r < 0)
+                return r;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                struct sg_audit_checkpoint *c;
+                char when[SG_RFC3339_MAX];
+
+                if (GROW(*items, *size, *n, 16) < 0)
+                        return -ENOMEM;
+                c = &(*items)[*n];
+                *c = (struct sg_audit_checkpoint){.seq = sqlite3_column_int64(st, 0)};
+                r = column_copy(s, st, 1, c->hash, sizeof(c->hash));
+                if (r < 0)
+                        return r;
+                if (sg_time_format_rfc3339((time_t)sqlite3_column_int64(st, 2), when,
+                                           sizeof(when)) < 0)
+                        (void)snprintf(when, sizeof(when), "?");
+                (void)snprintf(c->origin, sizeof(c->origin),
+                               "the database's note of the checkpoint of %s", when);
+                (*n)++;
+        }
+        return rc == SQLITE_DONE ? 0 : store_fail(s, rc);
 }

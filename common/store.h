@@ -168,6 +168,12 @@ int sg_store_audit_trail(sg_store *s, char ret[static SG_AUDIT_TRAIL_LEN + 1]);
 /* The heads the daemon journaled: remembered so that a prune can cut the trail just after
  * one (the oldest kept record's prev is then in the journal). _last: the newest made before
  * 'before'; -ENOENT if none. */
+/* Deletes the records up to seq, and the checkpoints before it (a prune). Returns how many
+ * records went. */
+int sg_store_audit_prune(sg_store *s, int64_t seq);
 int sg_store_audit_checkpoint_add(sg_store *s, int64_t seq, const char *hash, time_t when);
+/* Every remembered checkpoint, appended to *items (n, size as GROW() keeps them). */
+int sg_store_audit_checkpoints(sg_store *s, struct sg_audit_checkpoint **items, size_t *n,
+                               size_t *size);
 int sg_store_audit_checkpoint_last(sg_store *s, time_t before, int64_t *ret_seq,
                                    char ret_hash[static SG_AUDIT_HASH_LEN + 1], time_t *ret_time);

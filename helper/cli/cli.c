@@ -66,6 +66,15 @@ static const struct cli_command commands[] = {
          "Show who holds the right to activate support access and why, or (root only) take it\n"
          "away from a user or give it back.\n",
          0, 0, 2, cli_cmd_rights},
+        {"audit", "audit verify [--file F] [--checkpoint SEQ:HASH] | audit export",
+         "verify or export the audit trail",
+         "verify: recompute the audit trail's hash chain and compare it with every checkpoint\n"
+         "supportgrantd wrote to the journal (and with --checkpoint, a head written down\n"
+         "earlier); print whether it is intact, or which record first breaks it and how. Exit 0\n"
+         "when intact, 1 when not. With --file, check a file 'audit export' wrote, offline:\n"
+         "no daemon, any user. export: write the trail as JSON Lines, one record per line.\n"
+         "Root, or a holder of the right to activate support access.\n",
+         CLI_OPT_FILE | CLI_OPT_CHECKPOINT, 1, 1, cli_cmd_audit},
         {"gate", "gate", "sshd ForceCommand for staff: export control",
          "Run by sshd as ForceCommand for the staff group, with the client's request in\n"
          "SSH_ORIGINAL_COMMAND. With the export right (asked from supportgrantd) it runs as\n"
@@ -107,6 +116,10 @@ static const struct cli_option_help option_help[] = {
         {CLI_OPT_UNTIL, "  --until WHEN       before this time (default: now)\n"},
         {CLI_OPT_LIMIT, "  --limit N          at most N logins, newest first (default: 0, all)\n"},
         {CLI_OPT_YES, "  --yes              do not ask; needed when stdin is not a terminal\n"},
+        {CLI_OPT_FILE, "  --file F           check an exported trail in F (- for stdin) offline\n"},
+        {CLI_OPT_CHECKPOINT,
+         "  --checkpoint SEQ:HASH\n"
+         "                     the trail must reach this head (record SEQ with hash HASH)\n"},
         {0, "  --json             print JSON (times in RFC 3339 UTC) instead of text\n"},
         {0, "  --utc              show times in UTC instead of local time\n"},
         {0, "  --socket PATH      the daemon's socket (default: socket in the configuration,\n"
@@ -238,6 +251,8 @@ enum {
         ARG_UNTIL,
         ARG_LIMIT,
         ARG_YES,
+        ARG_FILE,
+        ARG_CHECKPOINT,
 };
 
 static const struct option long_options[] = {
@@ -257,6 +272,8 @@ static const struct option long_options[] = {
         {"until", required_argument, NULL, ARG_UNTIL},
         {"limit", required_argument, NULL, ARG_LIMIT},
         {"yes", no_argument, NULL, ARG_YES},
+        {"file", required_argument, NULL, ARG_FILE},
+        {"checkpoint", required_argument, NULL, ARG_CHECKPOINT},
         {},
 };
 
@@ -271,6 +288,7 @@ static const char *option_name(unsigned bit)
                 {CLI_OPT_USER, "--user"},     {CLI_OPT_ALL, "--all"},
                 {CLI_OPT_SINCE, "--since"},   {CLI_OPT_UNTIL, "--until"},
                 {CLI_OPT_LIMIT, "--limit"},   {CLI_OPT_YES, "--yes"},
+                {CLI_OPT_FILE, "--file"},     {CLI_OPT_CHECKPOINT, "--checkpoint"},
         };
 
         for (size_t i = 0; i < ELEMENTSOF(names); i++)
@@ -362,6 +380,16 @@ static int parse_argv(struct cli *cli, int argc, char *argv[], char **positional
                 case ARG_YES:
                         cli->given |= CLI_OPT_YES;
                         cli->yes = true;
+                        break;
+                case ARG_FILE:
+                        if (isempty(optarg))
+                                return cli_usage_error(NULL, "--file needs a path");
+                        cli->given |= CLI_OPT_FILE;
+                        cli->file = optarg;
+                        break;
+                case ARG_CHECKPOINT:
+                        cli->given |= CLI_OPT_CHECKPOINT;
+                        cli->checkpoint = optarg;
                         break;
                 case ':':
                         return cli_usage_error(NULL, "option '%s' needs a value", argv[optind - 1]);

@@ -42,6 +42,8 @@ enum {
         CLI_OPT_UNTIL = 1 << 7,
         CLI_OPT_LIMIT = 1 << 8,
         CLI_OPT_YES = 1 << 9,
+        CLI_OPT_FILE = 1 << 10,
+        CLI_OPT_CHECKPOINT = 1 << 11,
 };
 
 struct cli_command;
@@ -66,6 +68,8 @@ struct cli {
         const char *since;
         const char *until;
         const char *limit;
+        const char *file;       /* audit verify --file */
+        const char *checkpoint; /* audit verify --checkpoint SEQ:HASH */
 
         time_t now;
         struct sg_config config; /* defaults until cli_load_config() */
@@ -161,6 +165,8 @@ int cli_cmd_activate(struct cli *cli);
 
 /* cli-status.c */
 int cli_cmd_status(struct cli *cli);
+/* cli-audit.c */
+int cli_cmd_audit(struct cli *cli);
 int cli_cmd_rights(struct cli *cli);
 
 /* cli-gate.c */

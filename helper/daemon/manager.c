@@ -337,6 +337,7 @@ void manager_done(struct manager *m)
         sd_event_source_disable_unref(m->expiry_timer);
         sd_event_source_disable_unref(m->sweep_timer);
         sd_event_source_disable_unref(m->prune_timer);
+        sd_event_source_disable_unref(m->checkpoint_timer);
         sd_event_source_disable_unref(m->kill_timer);
         sd_event_source_disable_unref(m->stray_timer);
         free(m->quiet_uids);

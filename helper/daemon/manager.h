@@ -67,6 +67,7 @@ struct manager {
         sd_event_source *prune_timer;
         sd_event_source *kill_timer;
         sd_event_source *stray_timer;
+        sd_event_source *checkpoint_timer; /* the audit trail's head into the journal */
         /* Process uids the stray sweep found to be no uncovered staff member's, until the next
          * full sweep (which every change of grants causes): the 1 s sweep looks up only what
          * is new. */

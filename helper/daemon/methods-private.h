@@ -59,3 +59,5 @@ int method_login_reason(struct conn *c, const struct params *args, const struct 
 int method_login_denied(struct conn *c, const struct params *args, const struct caller *who);
 int method_login_open(struct conn *c, const struct params *args, const struct caller *who);
 int method_login_close(struct conn *c, const struct params *args, const struct caller *who);
+int method_audit_verify(struct conn *c, const struct params *args, const struct caller *who);
+int method_audit_export(struct conn *c, const struct params *args, const struct caller *who);

@@ -197,6 +197,7 @@ int method_set_right(struct conn *c, const struct params *args, const struct cal
 
         f.user = user;
         f.actor = who->name;
+        f.right = holds ? "granted" : "revoked";
         (void)snprintf(msg, sizeof(msg), "Right to activate support access %s %s by %s",
                        holds ? "given to" : "taken from", user, who->name);
         (void)manager_record(d, s, SG_EVENT_RIGHT_CHANGED, LOG_NOTICE, &f, msg);

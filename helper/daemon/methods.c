@@ -267,6 +267,39 @@ static int count_login(const struct sg_login *l, void *userdata)
         return count_cb(l, userdata);
 }
 
+/* The trail's head and the newest checkpoint, for root's status. */
+static int audit_head(sg_store *s, json_object **ret)
+{
+        char trail[SG_AUDIT_TRAIL_LEN + 1], hash[SG_AUDIT_HASH_LEN + 1],
+                cp_hash[SG_AUDIT_HASH_LEN + 1];
+        int64_t seq = 0, cp_seq = 0;
+        time_t cp_time = 0;
+        json_object *o;
+        int r, have_cp;
+
+        r = sg_store_audit_trail(s, trail);
+        if (r >= 0)
+                r = sg_store_audit_head(s, &seq, hash);
+        if (r < 0)
+                return r;
+        have_cp = sg_store_audit_checkpoint_last(s, INT64_MAX, &cp_seq, cp_hash, &cp_time);
+        if (have_cp < 0 && have_cp != -ENOENT)
+                return have_cp;
+        o = json_object_new_object();
+        if (!o)
+                return -ENOMEM;
+        (void)json_object_object_add(o, "trail", json_object_new_string(trail));
+        (void)json_object_object_add(o, "seq", json_object_new_int64(seq));
+        (void)json_object_object_add(o, "hash", json_object_new_string(hash));
+        if (have_cp >= 0) {
+                (void)json_object_object_add(o, "checkpoint_seq", json_object_new_int64(cp_seq));
+                (void)json_object_object_add(o, "checkpoint_hash", json_object_new_string(cp_hash));
+                (void)json_object_object_add(o, "checkpoint_at", sg_time_to_json(cp_time));
+        }
+        *ret = o;
+        return 0;
+}
+
 static int method_status(struct conn *c, const struct params *args, const struct caller *who)
 {
         struct manager *d = conn_manager(c);
@@ -331,6 +364,16 @@ static int method_status(struct conn *c, const struct params *args, const struct
                 }
                 (void)json_object_object_add(out, "active_grants", json_object_new_int64(grants));
                 (void)json_object_object_add(out, "open_sessions", json_object_new_int64(sessions));
+        }
+        if (who->authz.uid == 0) {
+                json_object *audit = NULL;
+
+                r = audit_head(s, &audit);
+                if (r < 0) {
+                        json_object_put(out);
+                        return database_error(c, s, r);
+                }
+                (void)json_object_object_add(out, "audit", audit);
         }
         return conn_reply(c, out, false);
 }
@@ -460,6 +503,10 @@ static const struct param_spec login_close_params[] = {
         PARAM("id", COUNT, id),
         {},
 };
+static const struct param_spec audit_verify_params[] = {
+        PARAM("checkpoint", STRING, checkpoint),
+        {},
+};
 static const struct param_spec description_params[] = {
         PARAM("interface", STRING, interface),
         {},
@@ -501,6 +548,10 @@ const struct method methods_table[] = {
          login_open_params, false},
         {SG_VARLINK_INTERFACE ".LoginClose", method_login_close, SG_ACTION_LOGIN, false,
          login_close_params, false},
+        {SG_VARLINK_INTERFACE ".AuditVerify", method_audit_verify, SG_ACTION_AUDIT, true,
+         audit_verify_params, false},
+        {SG_VARLINK_INTERFACE ".AuditExport", method_audit_export, SG_ACTION_AUDIT, true, no_params,
+         false},
 };
 
 const size_t methods_table_size = ELEMENTSOF(methods_table);

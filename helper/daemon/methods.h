@@ -16,7 +16,8 @@
 /* Every parameter of every method, decoded by methods_dispatch() from the method's row. */
 struct params {
         const char *kind, *target, *period, *note, *user, *department, *code, *what, *command,
-                *rhost, *interface, *service, *tty, *token, *reason, *detail, *staff_group;
+                *rhost, *interface, *service, *tty, *token, *reason, *detail, *staff_group,
+                *checkpoint;
         bool export, all, holds;
         time_t since, until; /* the overview window: retention ago, and no end, when absent */
         int64_t limit;       /* 0: none */
@@ -50,6 +51,7 @@ struct caller;
  *   RIGHTS_CHANGE                   root
  *   EXPORT_REFUSED, EXPORT_STARTED  a staff account (its gate), for itself
  *   LOGIN                           root (the PAM module's phases)
+ *   AUDIT                           as GRANT: verify and export the audit trail
  * Rows with needs_right load root's recorded decision on the caller's right first. */
 struct method {
         const char *name;

@@ -17,6 +17,7 @@
 #include "proc.h"
 #include "staff.h"
 #include "timeutil.h"
+#include "trail.h"
 
 struct session_list {
         struct sg_login *items;
@@ -755,7 +756,11 @@ int prune_now(struct manager *d)
         }
         if (r > 0)
                 log_info("pruned %d records older than the retention period", r);
-        return 0;
+        r = trail_prune(d, s, cutoff);
+        if (r < 0)
+                return r;
+        /* And the head, after the prune is durable (SPEC §11). */
+        return trail_checkpoint_head(d, true, "prune");
 }
 
 static int on_prune(sd_event_source *es, uint64_t usec, void *userdata)

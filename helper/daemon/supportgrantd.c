@@ -9,6 +9,7 @@
 #include "manager.h"
 #include "methods.h"
 #include "sessions.h"
+#include "trail.h"
 
 static bool arg_foreground;
 static const char *arg_socket;
@@ -143,6 +144,8 @@ int main(int argc, char **argv)
         r = manager_watch_signals(&m);
         if (r >= 0)
                 r = sessions_setup(&m);
+        if (r >= 0)
+                r = trail_setup(&m);
         if (r < 0) {
                 log_error_errno(r, "cannot set up: %m");
                 manager_done(&m);
@@ -151,7 +154,10 @@ int main(int argc, char **argv)
 
         log_info("listening on %s", m.cfg.socket);
         (void)sd_notify(0, "READY=1\nSTATUS=Serving support access requests");
+        (void)trail_checkpoint_head(&m, false, "start");
+        manager_commit(&m);
         r = sd_event_loop(m.event);
+        (void)trail_checkpoint_head(&m, false, "stop");
         manager_done(&m);
         return r < 0 ? 1 : 0;
 }

@@ -1050,6 +1050,11 @@ for who in $(command -v strace >/dev/null && echo alice root); do
 done
 command -v strace >/dev/null || echo "# strace is not installed: the 0700 directory check above stands alone"
 
+# ---- the audit trail -------------------------------------------------------------------------
+
+# shellcheck source=tests/daemon/audit.sh
+. "$SG_TOP/tests/daemon/audit.sh"
+
 # ---- make install: no setuid -------------------------------------------------------------------
 
 make -s -j2 -C "$SG_TOP" B="$T/build" install DESTDIR="$T/inst" >"$T/install.log" 2>&1 ||

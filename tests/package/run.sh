@@ -258,6 +258,7 @@ always_fields() {
     session-closed | session-terminated) echo USER LOGIN_ID SERVICE ;;
     right-changed) echo USER ACTOR ;;
     export-refused) echo USER COMMAND ;;
+    audit-checkpoint) echo AUDIT_SEQ AUDIT_HASH AUDIT_TRAIL ;;
     esac
 }
 field_value() {
@@ -265,6 +266,7 @@ field_value() {
     USER) echo jdoe ;; GRANT_ID) echo 1 ;; LOGIN_ID) echo 5 ;; SERVICE) echo sshd ;;
     ACTOR) echo root ;; EXPIRES) echo permanent ;; EXPORT) echo no ;;
     COMMAND) echo "scp -f /etc/shadow" ;; DETAIL) echo "no active grant" ;;
+    AUDIT_SEQ) echo 7 ;; AUDIT_HASH | AUDIT_TRAIL) echo 0123456789abcdef ;;
     esac
 }
 substitutions_ok() {
