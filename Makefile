@@ -209,7 +209,17 @@ $(B)/bench/%: $(B)/bench/%.o $(COMMON_LIB)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpam -lm
 
-bench-build: $(TARGETS) $(B)/bench/sgbench
+# The baseline of the audit trail's cost: the daemon with manager_record() appending nothing.
+$(B)/bench/notrail/manager.o: helper/daemon/manager.c
+	@mkdir -p $(@D)
+	$(call say,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -DSG_BENCH_NO_TRAIL -MMD -MP -c -o $@ $<
+$(B)/bench/supportgrantd-notrail: $(filter-out $(B)/helper/daemon/manager.o,$(HELPER_DAEMON_SRC:%.c=$(B)/%.o)) \
+		$(B)/bench/notrail/manager.o $(COMMON_LIB)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+bench-build: $(TARGETS) $(B)/bench/sgbench $(B)/bench/supportgrantd-notrail
 
 bench: deps
 	$(MAKE) B=$(BENCH_B) OPT=$(BENCH_OPT) bench-build

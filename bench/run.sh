@@ -99,6 +99,17 @@ acct_stack "pam_access.so nodefgroup accessfile=$T/etc/access.conf" access
 printf 'account required pam_permit.so\n' >"$T/pam.d/floor"
 acct_stack "pam_exec.so quiet $T/etc/check-grant.sh $SMALL" exec-small
 acct_stack "pam_exec.so quiet $T/etc/check-grant.sh $BIG" exec-big
+# The audit trail's cost: the same whole login on the small database, by the daemon and by a
+# build of it that appends nothing to the trail (Makefile, supportgrantd-notrail).
+printf 'database = %s/lib/notrail.db\nsocket = %s/run/notrail.sock\n' "$T" "$T" >"$T/etc/notrail.conf"
+{ cat "$T/etc/notrail.conf"; echo "terminate_sessions = no"; } >"$T/etc/daemon-notrail.conf"
+chmod 0644 "$T/etc/notrail.conf" "$T/etc/daemon-notrail.conf"
+for svc in small notrail; do
+    for phase in account session; do
+        printf '%s required %s conf=%s\n%s required pam_permit.so\n' \
+            "$phase" "$MOD" "$T/etc/$svc.conf" "$phase"
+    done >"$T/pam.d/sg-txn-$svc"
+done
 for svc in sg-txn sg-conc; do
     for phase in account session; do
         printf '%s required %s conf=%s\n%s required pam_permit.so\n' \
@@ -114,12 +125,15 @@ txn() { "$SGB" txn "$T/pam.d" sg-txn jdoe "$1" >"$RES/$2.json"; }
 "$SGB" commit "$T/lib" "$(n 1000)" >"$RES/commit.json"
 step "populating: 1 grant (small), 10,000 grants + 10,000 logins (big)"
 "$SGB" populate "$SMALL" 1 0 jdoe
+"$SGB" populate "$T/lib/notrail.db" 1 0 jdoe
 "$SGB" populate "$BIG" 10000 10000 jdoe
 
 DAEMONS=()
 trap 'kill "${DAEMONS[@]}" 2>/dev/null || true' EXIT
-for db in small big; do
-    "$B/supportgrantd" --socket "$T/run/$db.sock" --foreground --conf "$T/etc/daemon-$db.conf" \
+for db in small big notrail; do
+    daemon=$B/supportgrantd
+    [ "$db" = notrail ] && daemon=$B/bench/supportgrantd-notrail
+    "$daemon" --socket "$T/run/$db.sock" --foreground --conf "$T/etc/daemon-$db.conf" \
         2>>"$T/daemon.log" &
     DAEMONS+=($!)
     sg_wait_for 10 test -S "$T/run/$db.sock" || { cat "$T/daemon.log"; sg_die "supportgrantd did not start"; }
@@ -177,6 +191,13 @@ acct exec-big jdoe "$(n 300)" acct-big-exec
 # 2. Whole logins: one after the other, then 64 at once.
 step "full login transaction"
 txn "$(n 1000)" txn
+step "full login with and without the audit trail (1 grant)"
+for round in 1 2; do # alternating, so that neither gets the quieter half of the run
+    "$SGB" txn "$T/pam.d" sg-txn-small jdoe "$(n 500)" >"$RES/txn-trail-$round.json"
+    "$SGB" txn "$T/pam.d" sg-txn-notrail jdoe "$(n 500)" >"$RES/txn-notrail-$round.json"
+done
+[ "$(sqlite3 "$T/lib/notrail.db" 'SELECT count(*) FROM audit')" = 1 ] ||
+    sg_die "the baseline daemon wrote to the audit trail"
 step "$CONC_PROCS concurrent logins for $CONC_SECONDS s"
 "$SGB" concurrent "$T/pam.d" sg-conc jdoe "$CONC_PROCS" "$CONC_SECONDS" "$BIG" >"$RES/concurrent.json"
 

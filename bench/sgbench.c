@@ -780,6 +780,19 @@ static int cmd_report(int argc, char **argv)
 
         printf("\n2. full staff login (acct with reason + open_session + close_session)\n");
         row("one after another, 1,000,000 login rows", load(&rp, "txn"));
+        row("1 grant, with the audit trail (run 1)", load(&rp, "txn-trail-1"));
+        row("1 grant, without the audit trail (run 1)", load(&rp, "txn-notrail-1"));
+        row("1 grant, with the audit trail (run 2)", load(&rp, "txn-trail-2"));
+        row("1 grant, without the audit trail (run 2)", load(&rp, "txn-notrail-2"));
+        if ((c = load(&rp, "txn-trail-1")) && (mod = load(&rp, "txn-notrail-1"))) {
+                v = (num(c, "median_ns") + num(load(&rp, "txn-trail-2"), "median_ns") -
+                     num(mod, "median_ns") - num(load(&rp, "txn-notrail-2"), "median_ns")) /
+                    2e3;
+                printf("  the audit trail's cost per whole login: %+.1f us (median, mean of the "
+                       "two runs)\n",
+                       v);
+                add_num(rp.summary, "audit_trail_cost_us", v);
+        }
         if ((c = load(&rp, "fsyncs")))
                 printf("  the daemon's fsyncs: %.0f over %.0f logins one after another, %.2f per "
                        "login\n",

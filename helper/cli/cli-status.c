@@ -7,6 +7,30 @@
 #include "names.h"
 #include "timeutil.h"
 
+/* Root's status: the audit trail's head and the newest checkpoint (supportgrant(1), "AUDIT
+ * TRAIL"), to write down and pass to "audit verify --checkpoint" later. */
+static void print_audit(const struct cli *cli, json_object *p)
+{
+        _cleanup_free_ char *hash = NULL, *cp_hash = NULL;
+        json_object *a = NULL;
+        int64_t seq = 0, cp_seq = 0;
+        char when[64];
+
+        if (!json_object_object_get_ex(p, "audit", &a) ||
+            !json_object_is_type(a, json_type_object) || cli_json_int64(a, "seq", &seq) < 0)
+                return;
+        hash = cli_sanitize(cli_json_string(a, "hash"));
+        printf("Audit trail head: %" PRId64 ":%s\n", seq, hash ? hash : "-");
+        if (cli_json_int64(a, "checkpoint_seq", &cp_seq) < 0) {
+                printf("Last audit checkpoint: none yet\n");
+                return;
+        }
+        cp_hash = cli_sanitize(cli_json_string(a, "checkpoint_hash"));
+        cli_format_time(cli, cli_json_string(a, "checkpoint_at"), when, sizeof(when));
+        printf("Last audit checkpoint: %" PRId64 ":%s (%s)\n", cp_seq, cp_hash ? cp_hash : "-",
+               when);
+}
+
 int cli_cmd_status(struct cli *cli)
 {
         _cleanup_(json_object_putp) json_object *reply = NULL;
@@ -72,6 +96,7 @@ int cli_cmd_status(struct cli *cli)
                 printf("Active grants: %" PRId64 "\n", grants);
         else if (have_sessions)
                 printf("Open staff sessions: %" PRId64 "\n", sessions);
+        print_audit(cli, p);
         return 0;
 }
 

@@ -95,6 +95,10 @@ struct manager {
  * other witness). Returns the trail's error, or 0. */
 int manager_record(struct manager *m, sg_store *s, enum sg_event e, int priority,
                    const struct sg_event_fields *f, const char *message);
+/* The same without the journal entry (a denial merged into the row of one a moment ago, which
+ * the journal has already). */
+int manager_record_trail(struct manager *m, sg_store *s, enum sg_event e,
+                         const struct sg_event_fields *f);
 /* Reads the configuration file (and --socket) into ret; logs what is wrong. */
 int manager_load_config(struct manager *m, struct sg_config *ret);
 /* The daemon's one connection to the database (created if missing), opened at the first use

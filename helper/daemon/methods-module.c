@@ -100,15 +100,15 @@ static void login_init(struct sg_login *l, const struct login_subject *who, enum
 }
 
 /* A refusal, in the login overview (merged with the same account's and origin's denials of the
- * last minute, which then are not journaled again) and in the journal. The journal entry is
- * written even when the database cannot take the row. */
+ * last minute, which then are not journaled again), the audit trail (every attempt) and the
+ * journal. The journal entry is written even when the database cannot take the row. */
 static void record_denial(struct manager *d, sg_store *s, const struct login_subject *who,
                           const char *reason, const char *detail, bool row)
 {
         struct sg_event_fields f = {.export = -1};
         struct sg_login l;
         char msg[SG_NAME_MAX + 256 + 300];
-        int r;
+        int r = 0;
 
         login_init(&l, who, SG_LOGIN_DENIED);
         if (reason)
@@ -119,8 +119,6 @@ static void record_denial(struct manager *d, sg_store *s, const struct login_sub
                 if (r < 0)
                         log_error("cannot record the denied login of %s: %s", l.user,
                                   sg_store_errmsg(s));
-                if (r > 0)
-                        return;
         }
         f.user = l.user;
         f.login_id = l.id;
@@ -128,9 +126,16 @@ static void record_denial(struct manager *d, sg_store *s, const struct login_sub
         f.service = who->service;
         f.rhost = who->rhost;
         f.detail = detail;
+        if (r > 0) {
+                /* Merged into the row (and journal entry) of a denial a moment ago; the trail
+                 * still records every attempt (SPEC §11). */
+                (void)manager_record_trail(d, s, SG_EVENT_LOGIN_DENIED, &f);
+                return;
+        }
         (void)snprintf(msg, sizeof(msg), "Support login of %s%s%s denied: %s", l.user,
                        isempty(who->rhost) ? "" : " from ", who->rhost, strempty(detail));
-        (void)manager_record(d, s && row ? s : NULL, SG_EVENT_LOGIN_DENIED, LOG_NOTICE, &f, msg);
+        (void)manager_record(d, s && row && r >= 0 ? s : NULL, SG_EVENT_LOGIN_DENIED, LOG_NOTICE,
+                             &f, msg);
         log_notice("denied staff account %s: %s", l.user, detail);
 }
 

@@ -7,6 +7,17 @@ sql() { sqlite3 "$DB" "PRAGMA busy_timeout = 5000; $1" >/dev/null; }
 sql_value() { sqlite3 "$DB" "PRAGMA busy_timeout = 5000; $1" | tail -1; }
 intact_re='^audit trail intact: ([0-9]+) records \(seq ([0-9]+)\.\.([0-9]+)\), head ([0-9a-f]{64})$'
 
+# Denials of one account and origin within a minute are one row (its count grows) and one
+# journal entry, but every attempt is a record of the trail.
+pam_login mdev 192.0.2.50
+pam_login mdev 192.0.2.50
+t "two denied attempts of mdev from one origin: one row, counted twice" \
+    '[[ $RC != 0 && $(sql_value "SELECT count || '\''|'\'' || (SELECT count(*) FROM logins WHERE rhost = '\''192.0.2.50'\'') FROM logins WHERE rhost = '\''192.0.2.50'\''") == "2|1" ]]'
+OUT=$(sql_value "SELECT count(*), coalesce(max(count), 0), coalesce(sum(count != (SELECT count(*) FROM audit a
+    WHERE json_extract(a.record, '$.event') = 'login-denied' AND json_extract(a.record, '$.login_id') = l.id)), 0)
+    FROM logins l WHERE outcome = 'denied'")
+t "every denied attempt is a record, also those merged into one row ($OUT: rows|largest count|rows that differ)" \
+    '[[ $OUT =~ ^[1-9][0-9]*\|([2-9]|[1-9][0-9]+)\|0$ ]]'
 as root audit verify
 t "audit verify (root): intact, one line with the count, the seqs and the head" \
     '[[ $RC == 0 && $OUT =~ $intact_re && ${BASH_REMATCH[2]} == 1 && ${BASH_REMATCH[1]} == ${BASH_REMATCH[3]} ]]'
@@ -21,6 +32,11 @@ t "audit verify --json: intact, records, the same head, the trail's name" \
 trail=$(j .trail)
 as root status --json
 t "status (root): the trail's head" '[[ $RC == 0 && $(j .audit.seq) == "$n_records" && $(j .audit.hash) == "$head" && $(j .audit.trail) == "$trail" ]]'
+as root status
+t "status (root, human): the head as SEQ:HASH, ready for --checkpoint, and the last checkpoint" \
+    '[[ $RC == 0 && $OUT == *"Audit trail head: $n_records:$head"* && $OUT == *"Last audit checkpoint: "[0-9]*:* ]]'
+as alice status
+t "status (alice): no audit lines (root's only)" '[[ $RC == 0 && $OUT != *"Audit trail"* ]]'
 
 as root audit export
 t "audit export: one JSON line per record" '[[ $RC == 0 && $(grep -c . <<<"$OUT") == "$n_records" ]]'

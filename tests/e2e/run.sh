@@ -869,6 +869,20 @@ as alice supportgrant logins --user jdoe
 [[ $OUT == *"(denied: no active grant)"* ]] || fail "logins (human) shows why a login was denied"
 ok "every denied login row says why, in logins --json and in the table"
 
+# ==== the audit trail of the whole run ==========================================================
+# Every grant, revocation, login (accepted and denied), closed and terminated session and
+# refused export above is a record of one intact chain.
+as alice supportgrant --json audit verify
+[[ $RC == 0 && $(jq -r .intact <<<"$OUT") == true && $(jq -r .records <<<"$OUT") -gt 20 ]] ||
+    fail "audit verify: the trail of this whole run is intact"
+sg_as alice supportgrant audit export >"$T/trail.jsonl" || fail "audit export as alice"
+events=" $(jq -r .event "$T/trail.jsonl" | sort -u | tr '\n' ' ')"
+for e in grant-created grant-revoked right-changed login-accepted login-denied session-closed \
+    session-terminated export-refused; do
+    [[ $events == *" $e "* ]] || fail "the trail holds $e records (it has:$events)"
+done
+ok "the audit trail of the whole run is intact and holds every kind of event, terminations and export refusals too"
+
 # ==== the daemon and sshd stayed healthy ======================================================
 sg_daemon_answers || fail "supportgrantd still answers"
 kill -0 "$SG_SSHD_PID" || fail "sshd still runs"

@@ -533,6 +533,20 @@ done <"$T/grants-acked"
 check "kill -9 in a stream of logins: all $(wc -l <"$T/grants-acked") grants acknowledged beside them are there" \
     test "$lost" = 0 -a "$(wc -l <"$T/grants-acked")" -ge 1
 check "kill -9 in a stream of logins: integrity ok" integrity_ok
+# The audit trail was written in the same transactions: every login let in has its record,
+# with its reason, and the chain is intact.
+lost=0
+while read -r rhost; do
+    got=$(sqlite3 "$DB" "SELECT count(*) FROM audit WHERE
+        json_extract(record, '$.event') = 'login-accepted' AND json_extract(record, '$.rhost') = '$rhost'
+        AND json_extract(record, '$.reason') = '$REASON ${rhost#stream-}'")
+    [ "$got" = 1 ] || lost=$((lost + 1))
+done <"$T/logins-acked"
+check "kill -9 in a stream of logins: each of the $n_acked logins has its audit record with its reason" \
+    test "$lost" = 0
+cli alice audit verify
+check "kill -9 in a stream of logins: audit verify says the trail is intact" \
+    grep -q '^audit trail intact: ' <<<"$out"
 
 # =============================================================================================
 echo "# hostile clients"
