@@ -123,6 +123,7 @@ txn() { "$SGB" txn "$T/pam.d" sg-txn jdoe "$1" >"$RES/$2.json"; }
 
 "$SGB" fsync "$T/lib" 200 >"$RES/fsync.json"
 "$SGB" commit "$T/lib" "$(n 1000)" >"$RES/commit.json"
+"$SGB" audit "$T/lib" "$(n 5000)" >"$RES/audit.json"
 step "populating: 1 grant (small), 10,000 grants + 10,000 logins (big)"
 "$SGB" populate "$SMALL" 1 0 jdoe
 "$SGB" populate "$T/lib/notrail.db" 1 0 jdoe
@@ -192,10 +193,22 @@ acct exec-big jdoe "$(n 300)" acct-big-exec
 step "full login transaction"
 txn "$(n 1000)" txn
 step "full login with and without the audit trail (1 grant)"
+# Wall time is noisy at this scale; the daemons' own CPU time (utime + stime) over the same
+# logins (sgbench txn adds 20 warm-up logins to each run) says what the trail costs them.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+ticks_trail=0 ticks_notrail=0
 for round in 1 2; do # alternating, so that neither gets the quieter half of the run
+    t0=$(cpu_ticks "${DAEMONS[0]}")
     "$SGB" txn "$T/pam.d" sg-txn-small jdoe "$(n 500)" >"$RES/txn-trail-$round.json"
+    t1=$(cpu_ticks "${DAEMONS[0]}")
+    ticks_trail=$((ticks_trail + t1 - t0))
+    t0=$(cpu_ticks "${DAEMONS[2]}")
     "$SGB" txn "$T/pam.d" sg-txn-notrail jdoe "$(n 500)" >"$RES/txn-notrail-$round.json"
+    t1=$(cpu_ticks "${DAEMONS[2]}")
+    ticks_notrail=$((ticks_notrail + t1 - t0))
 done
+printf '{"logins": %d, "hz": %d, "ticks_trail": %d, "ticks_notrail": %d}\n' \
+    $((2 * ($(n 500) + 20))) "$(getconf CLK_TCK)" "$ticks_trail" "$ticks_notrail" >"$RES/trail-cpu.json"
 [ "$(sqlite3 "$T/lib/notrail.db" 'SELECT count(*) FROM audit')" = 1 ] ||
     sg_die "the baseline daemon wrote to the audit trail"
 step "$CONC_PROCS concurrent logins for $CONC_SECONDS s"

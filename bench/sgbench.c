@@ -9,6 +9,7 @@
  *   sgbench parts CONF USER N               each step of an account check on its own
  *   sgbench fsync DIR N                     4 KiB append + fdatasync, the disk's unit cost
  *   sgbench commit DIR N                    one row committed, WAL, synchronous=FULL: the floor
+ *   sgbench audit DIR N                     one audit record built and appended, in a transaction
  *   sgbench report RESULTS_DIR OUT.json   the table, the targets, results.json
  *
  * Every stack is a real Linux-PAM stack loaded with pam_start_confdir(). Results are one JSON
@@ -620,6 +621,59 @@ out:
         return rc;
 }
 
+/* The audit trail's own work per record, as the daemon does it for each event: the record
+ * built from the event's fields, its head read, canonical JSON, SHA-256, the row inserted;
+ * inside one transaction, so that no fsync is in it (the commit is the batch's, shared). */
+static int cmd_audit(int argc, char **argv)
+{
+        _cleanup_free_ uint64_t *t = NULL;
+        struct sg_event_fields f = {.export = 0,
+                                    .user = "jdoe",
+                                    .grant_ids = "3,7",
+                                    .login_id = 4711,
+                                    .reason = "ticket 4711: the nightly export hangs",
+                                    .service = "sshd",
+                                    .rhost = "192.0.2.10",
+                                    .expires = "2026-12-08T12:00:00Z"};
+        struct sg_error err = {};
+        char path[PATH_MAX], hash[SG_AUDIT_HASH_LEN + 1];
+        sg_store *s = NULL;
+        long n;
+        int rc = 1;
+
+        if (argc != 2 || parse_count(argv[1], 1, 1000000, &n) < 0) {
+                fprintf(stderr, "usage: sgbench audit DIR N\n");
+                return 2;
+        }
+        (void)snprintf(path, sizeof(path), "%s/audit-probe.db", argv[0]);
+        t = calloc((size_t)n, sizeof(*t));
+        if (!t || sg_store_open(path, SG_STORE_CREATE, &s, &err) < 0 || sg_store_batch_begin(s) < 0)
+                goto out;
+        for (long i = -WARMUP / 10; i < n; i++) {
+                uint64_t t0 = now_ns();
+                json_object *r = sg_audit_record_new(1796700000 + i, "login-accepted", &f);
+                int64_t seq;
+
+                if (!r || sg_store_audit_append(s, r, &seq, hash) < 0) {
+                        json_object_put(r);
+                        goto out;
+                }
+                json_object_put(r);
+                if (i >= 0)
+                        t[i] = now_ns() - t0;
+        }
+        if (sg_store_batch_commit(s) < 0)
+                goto out;
+        print_stats("audit", t, (size_t)n, 0);
+        rc = 0;
+out:
+        if (rc)
+                fprintf(stderr, "sgbench: audit: %s\n", s ? sg_store_errmsg(s) : err.msg);
+        sg_store_close(s);
+        (void)unlink(path);
+        return rc;
+}
+
 /* ---- report ------------------------------------------------------------------------------ */
 
 struct report {
@@ -793,6 +847,21 @@ static int cmd_report(int argc, char **argv)
                        v);
                 add_num(rp.summary, "audit_trail_cost_us", v);
         }
+        if ((c = load(&rp, "audit")))
+                printf("  the trail's own work per record (two per login: accepted, closed): "
+                       "median "
+                       "%.1f us, p99 %.1f us\n",
+                       num(c, "median_ns") / 1e3, num(c, "p99_ns") / 1e3);
+        if ((c = load(&rp, "trail-cpu"))) {
+                double per = 1e6 / num(c, "hz") / num(c, "logins");
+
+                printf("  the daemon's CPU per whole login: %.1f us with the trail, %.1f us "
+                       "without (%.0f logins each)\n",
+                       num(c, "ticks_trail") * per, num(c, "ticks_notrail") * per,
+                       num(c, "logins"));
+                add_num(rp.summary, "audit_trail_daemon_cpu_us",
+                        (num(c, "ticks_trail") - num(c, "ticks_notrail")) * per);
+        }
         if ((c = load(&rp, "fsyncs")))
                 printf("  the daemon's fsyncs: %.0f over %.0f logins one after another, %.2f per "
                        "login\n",
@@ -915,6 +984,8 @@ int main(int argc, char **argv)
                 return cmd_populate(argc - 2, argv + 2);
         if (argc >= 2 && streq(argv[1], "acct"))
                 return cmd_acct(argc - 2, argv + 2);
+        if (argc >= 2 && streq(argv[1], "audit"))
+                return cmd_audit(argc - 2, argv + 2);
         if (argc >= 2 && streq(argv[1], "txn"))
                 return cmd_txn(argc - 2, argv + 2);
         if (argc >= 2 && streq(argv[1], "concurrent"))
