@@ -146,3 +146,56 @@ restore_trail
 sql "DELETE FROM audit WHERE seq <= $cut; DROP TABLE audit_saved"
 as root audit verify
 t "...and intact again once it does" '[[ $RC == 0 && $OUT =~ $intact_re ]]'
+
+# A head written down earlier, given to the daemon: it must be in the trail, exactly.
+h2=$(sql_value "SELECT hash FROM audit WHERE seq = $((cut + 2))")
+h3=$(sql_value "SELECT hash FROM audit WHERE seq = $((cut + 3))")
+as alice audit verify --checkpoint "$((cut + 2)):$h2"
+t "audit verify --checkpoint SEQ:HASH of the trail: intact" '[[ $RC == 0 && $OUT =~ $intact_re ]]'
+as alice audit verify --checkpoint "$((cut + 2)):$h3"
+t "audit verify --checkpoint with another hash for that record: exit 1, names it and the checkpoint" \
+    '[[ $RC == 1 && $OUT == "audit trail NOT intact: record $((cut + 2)) was changed: the checkpoint given says its hash is ${h3:0:12}…, the trail has ${h2:0:12}…" ]]'
+
+# A database of the version before the trail (schema 5), made from this one: the daemon
+# migrates it, and its trail starts with a record naming what was there, which Python
+# recomputes from the rows as they were.
+mig=$T/lib/migrate.db
+sqlite3 "$DB" ".backup '$mig'"
+sqlite3 "$mig" "DROP TABLE audit; DROP TABLE audit_checkpoints; DROP TABLE audit_trail; PRAGMA user_version = 5"
+chmod 0600 "$mig"
+want=$(python3 - "$mig" <<'PY'
+import hashlib, json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+h, counts = hashlib.sha256(), {}
+for t, key in [("grants", "id"), ("logins", "id"), ("rights", "user"), ("used_codes", "code_id"),
+               ("known_staff", "user"), ("staff_groups", "name")]:
+    counts[t] = 0
+    for row in db.execute(f"SELECT * FROM {t} ORDER BY {key}"):
+        h.update((json.dumps([t, *row], separators=(",", ":"), ensure_ascii=False) + "\n").encode())
+        counts[t] += 1
+print(json.dumps(counts, sort_keys=True, separators=(",", ":")), h.hexdigest())
+PY
+)
+printf 'database = %s\nsocket = %s\nterminate_sessions = no\naudit_checkpoint = 1s\n' \
+    "$mig" "$T/out/mig.sock" >"$T/out/mig.conf"
+"$B/supportgrantd" --socket "$T/out/mig.sock" --foreground --conf "$T/out/mig.conf" 2>>"$T/daemon.log" &
+MIG=$!
+sg_wait_for 10 test -S "$T/out/mig.sock" || { cat "$T/daemon.log"; sg_die "supportgrantd did not start on the old database"; }
+OUT=$(sqlite3 "$mig" "SELECT json_extract(record, '\$.event') || ' ' || json_extract(record, '\$.rows') || ' ' ||
+    json_extract(record, '\$.rows_sha256') FROM audit WHERE seq = 1")
+t "a schema 5 database: its trail starts with trail-started, the row counts and SHA-256 Python computes" \
+    '[[ -n $want && $OUT == "trail-started $want" && $want == *"\"logins\":"[1-9]* ]]'
+MIGSG=("$SG" --conf "$T/out/mig.conf" --socket "$T/out/mig.sock")
+"${MIGSG[@]}" rights revoke bob >/dev/null
+read -r mig_seq mig_trail < <(sqlite3 "$mig" "SELECT max(seq), (SELECT id FROM audit_trail) FROM audit" | tr '|' ' ')
+checkpointed() {
+    [ "$(sg_journal SUPPORTGRANT_EVENT=audit-checkpoint "SUPPORTGRANT_AUDIT_TRAIL=$mig_trail" \
+        "SUPPORTGRANT_AUDIT_SEQ=$mig_seq" _UID=0 | grep -c .)" -ge 1 ]
+}
+t "audit_checkpoint = 1s: the new head (record $mig_seq, a right changed) is journaled within 4 s" \
+    'sg_wait_for 4 checkpointed'
+OUT=$("${MIGSG[@]}" audit verify 2>&1) && RC=0 || RC=$?
+t "the migrated database: audit verify intact from its first record" \
+    '[[ $RC == 0 && $OUT =~ $intact_re && ${BASH_REMATCH[2]} == 1 && ${BASH_REMATCH[3]} == "$mig_seq" ]]'
+kill "$MIG"
+wait "$MIG" 2>/dev/null || true
