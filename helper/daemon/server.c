@@ -36,7 +36,7 @@ void conn_free(struct conn *c)
         if (c->next)
                 c->next->prev = c->prev;
         s->n_conns--;
-        free(c->more_data);
+        conn_set_more(c, NULL, NULL);
         sd_event_source_disable_unref(c->io);
         sd_event_source_disable_unref(c->timer);
         if (c->fd >= 0)
@@ -130,11 +130,24 @@ int conn_error(struct conn *c, const char *error, json_object *params)
         return send_message(c, msg);
 }
 
-void conn_set_more(struct conn *c, conn_more_fn more, void *data)
+void conn_set_more_full(struct conn *c, conn_more_fn more, void *data, void (*free_data)(void *))
 {
-        free(c->more_data);
+        void *old = c->more_data;
+        void (*old_free)(void *) = c->more_free;
+
+        /* Set before the old data goes: its destructor may look at the connection. */
         c->more = more;
         c->more_data = data;
+        c->more_free = free_data;
+        if (old_free)
+                old_free(old);
+        else
+                free(old);
+}
+
+void conn_set_more(struct conn *c, conn_more_fn more, void *data)
+{
+        conn_set_more_full(c, more, data, NULL);
 }
 
 void conn_end_more(struct conn *c)

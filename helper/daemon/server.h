@@ -54,8 +54,9 @@ struct conn {
         size_t in_len, in_size;
         char *out;
         size_t out_len, out_size;
-        conn_more_fn more;    /* a reply in parts is being sent: no new request meanwhile */
-        void *more_data;      /* freed with free() when the reply ends */
+        conn_more_fn more; /* a reply in parts is being sent: no new request meanwhile */
+        void *more_data;   /* freed with more_free (free()) when the reply ends */
+        void (*more_free)(void *data);
         bool dead;            /* close as soon as the current callback returns */
         bool held;            /* its replies wait for the batch's commit: server_release() */
         bool had_turn;        /* the event loop has dispatched it at least once */
@@ -87,6 +88,10 @@ int conn_errorv(struct conn *c, const char *error, json_object *params, const ch
 /* Starts a reply in parts: more(c, data) is called for the next part until it calls
  * conn_end_more(). Takes data. */
 void conn_set_more(struct conn *c, conn_more_fn more, void *data);
+/* The same for a reply that is made elsewhere (work spread over turns of the loop, which
+ * finally calls conn_end_more() and replies): more may do nothing; free_data releases data
+ * when the reply ends or the connection goes away first. */
+void conn_set_more_full(struct conn *c, conn_more_fn more, void *data, void (*free_data)(void *));
 void conn_end_more(struct conn *c);
 
 /* Group commit: from now on, the replies of every request dispatched wait (the connection

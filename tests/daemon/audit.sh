@@ -197,5 +197,37 @@ t "audit_checkpoint = 1s: the new head (record $mig_seq, a right changed) is jou
 OUT=$("${MIGSG[@]}" audit verify 2>&1) && RC=0 || RC=$?
 t "the migrated database: audit verify intact from its first record" \
     '[[ $RC == 0 && $OUT =~ $intact_re && ${BASH_REMATCH[2]} == 1 && ${BASH_REMATCH[3]} == "$mig_seq" ]]'
+# A long trail is verified over many turns of the loop: meanwhile the daemon answers others.
+python3 - "$mig" 400000 <<'PY'
+import hashlib, json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1], timeout=10)
+seq, prev = db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+rows = []
+for i in range(int(sys.argv[2])):
+    seq += 1
+    r = {"seq": seq, "time": 1796700000 + i, "event": "login-denied", "user": "jdoe",
+         "service": "sshd", "rhost": "192.0.2.77", "detail": "no active grant"}
+    c = json.dumps(r, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    h = hashlib.sha256((prev + c).encode()).hexdigest()
+    rows.append((seq, c, prev, h))
+    prev = h
+db.executemany("INSERT INTO audit (seq, record, prev, hash) VALUES (?, ?, ?, ?)", rows)
+db.commit()
+PY
+mig_seq=$(sqlite3 "$mig" "SELECT max(seq) FROM audit")
+: >"$T/out/long-verify"
+"${MIGSG[@]}" audit verify >"$T/out/long-verify" 2>&1 &
+LONG=$!
+sleep 0.2
+t0=$(date +%s%N)
+OUT=$("${MIGSG[@]}" status 2>&1) && RC=0 || RC=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+running=$([ -s "$T/out/long-verify" ] && echo no || echo yes)
+wait "$LONG" && RC_LONG=0 || RC_LONG=$?
+t "while it verifies $mig_seq records, the daemon answers status in $ms ms (verify still running: $running)" \
+    '[[ $RC == 0 && $OUT == *"may activate"* && $running == yes && $ms -lt 1000 ]]'
+OUT=$(cat "$T/out/long-verify")
+t "...and the long trail is intact, every record counted" \
+    '[[ $RC_LONG == 0 && $OUT =~ $intact_re && ${BASH_REMATCH[1]} == "$mig_seq" ]]'
 kill "$MIG"
 wait "$MIG" 2>/dev/null || true
