@@ -428,6 +428,31 @@ int sg_audit_verifier_add(struct sg_audit_verifier *v, const char *canonical, co
         return r;
 }
 
+int sg_audit_verifier_add_line(struct sg_audit_verifier *v, const char *line, const char *where)
+{
+        _cleanup_free_ char *canonical = NULL;
+        char prev[SG_AUDIT_HASH_LEN + 1], hash[SG_AUDIT_HASH_LEN + 1];
+        int r;
+
+        r = sg_audit_line_parse(line, &canonical, prev, hash);
+        if (r == -EBADMSG) {
+                if (!v->broken)
+                        broken(v, SG_AUDIT_MALFORMED, v->n ? v->last + 1 : 0,
+                               "%s: not an audit record (one JSON object with seq, prev and "
+                               "hash)",
+                               where);
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        return sg_audit_verifier_add(v, canonical, prev, hash, 0);
+}
+
+bool sg_audit_verifier_done(const struct sg_audit_verifier *v)
+{
+        return v->broken && v->broken != SG_AUDIT_MISSING;
+}
+
 void sg_audit_verifier_end(struct sg_audit_verifier *v)
 {
         if (v->broken)

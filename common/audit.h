@@ -98,6 +98,12 @@ void sg_audit_verifier_init(struct sg_audit_verifier *v, struct sg_audit_checkpo
  * -ENOMEM or -EIO. */
 int sg_audit_verifier_add(struct sg_audit_verifier *v, const char *canonical, const char *prev,
                           const char *hash, int64_t position);
+/* An exported line (sg_audit_line_parse()) added as above, in file order; one that is not a
+ * record breaks the trail as malformed, named by where (e.g. "trail.jsonl, line 7"). */
+int sg_audit_verifier_add_line(struct sg_audit_verifier *v, const char *line, const char *where);
+/* Whether more records can change the outcome: not once the trail broke, except that a
+ * missing record may still turn up later (then it was reordered). */
+bool sg_audit_verifier_done(const struct sg_audit_verifier *v);
 void sg_audit_verifier_end(struct sg_audit_verifier *v);
 /* The result, as AuditVerify answers it and "supportgrant audit verify --json" prints it:
  * intact, records, first, last, head, checkpoints (how many were compared), start_vouched,

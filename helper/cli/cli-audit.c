@@ -48,7 +48,6 @@ static int verify_file(const struct cli *cli, const char *path, struct sg_audit_
         struct sg_audit_verifier v;
         size_t size = 0;
         uint64_t lineno = 0;
-        ssize_t len;
         FILE *f;
 
         if (streq(path, "-"))
@@ -60,29 +59,13 @@ static int verify_file(const struct cli *cli, const char *path, struct sg_audit_
                 f = owned;
         }
         sg_audit_verifier_init(&v, cp, cp ? 1 : 0);
-        while ((len = getline(&line, &size, f)) >= 0) {
-                _cleanup_free_ char *canonical = NULL;
-                char prev[SG_AUDIT_HASH_LEN + 1], hash[SG_AUDIT_HASH_LEN + 1];
+        while (!sg_audit_verifier_done(&v) && getline(&line, &size, f) >= 0) {
+                char where[PATH_MAX + 32];
                 int r;
 
-                lineno++;
-                if (v.broken && v.broken != SG_AUDIT_MISSING)
-                        break;
-                r = sg_audit_line_parse(line, &canonical, prev, hash);
-                if (r == -ENOMEM)
-                        return cli_error_errno(ENOMEM, "out of memory");
-                if (r < 0) {
-                        if (v.broken)
-                                continue;
-                        v.broken = SG_AUDIT_MALFORMED;
-                        v.bad_seq = v.n ? v.last + 1 : 0;
-                        (void)snprintf(v.what, sizeof(v.what),
-                                       "%s, line %" PRIu64 ": not an audit record (one JSON "
-                                       "object with seq, prev and hash)",
-                                       streq(path, "-") ? "stdin" : path, lineno);
-                        break;
-                }
-                r = sg_audit_verifier_add(&v, canonical, prev, hash, 0);
+                (void)snprintf(where, sizeof(where), "%s, line %" PRIu64,
+                               streq(path, "-") ? "stdin" : path, ++lineno);
+                r = sg_audit_verifier_add_line(&v, line, where);
                 if (r < 0)
                         return cli_error_errno(-r, "cannot check %s: %m", path);
         }

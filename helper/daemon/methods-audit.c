@@ -68,8 +68,7 @@ static int verify_chunk(struct verify_job *j)
                 conn_end_more(c); /* frees j */
                 return database_error(c, s, r);
         }
-        /* Past the first break only a missing record is looked for further (reordered?). */
-        if (j->seen == AUDIT_VERIFY_CHUNK && (!j->v.broken || j->v.broken == SG_AUDIT_MISSING))
+        if (j->seen == AUDIT_VERIFY_CHUNK && !sg_audit_verifier_done(&j->v))
                 return 1;
         sg_audit_verifier_end(&j->v);
         log_info("audit trail verified: %s", j->v.broken ? j->v.what : "intact");

@@ -101,9 +101,9 @@ static void login_init(struct sg_login *l, const struct login_subject *who, enum
 
 /* A refusal, in the login overview (merged with the same account's and origin's denials of the
  * last minute, which then are not journaled again), the audit trail (every attempt) and the
- * journal. The journal entry is written even when the database cannot take the row. */
+ * journal. s NULL (no database, or it could not take the login): the journal only. */
 static void record_denial(struct manager *d, sg_store *s, const struct login_subject *who,
-                          const char *reason, const char *detail, bool row)
+                          const char *reason, const char *detail)
 {
         struct sg_event_fields f = {.export = -1};
         struct sg_login l;
@@ -114,7 +114,7 @@ static void record_denial(struct manager *d, sg_store *s, const struct login_sub
         if (reason)
                 (void)strcpy_checked(l.reason, sizeof(l.reason), reason);
         (void)snprintf(l.detail, sizeof(l.detail), "%s", detail);
-        if (s && row) {
+        if (s) {
                 r = sg_store_login_deny(s, &l, DENIAL_MERGE_SECONDS);
                 if (r < 0)
                         log_error("cannot record the denied login of %s: %s", l.user,
@@ -134,8 +134,7 @@ static void record_denial(struct manager *d, sg_store *s, const struct login_sub
         }
         (void)snprintf(msg, sizeof(msg), "Support login of %s%s%s denied: %s", l.user,
                        isempty(who->rhost) ? "" : " from ", who->rhost, strempty(detail));
-        (void)manager_record(d, s && row && r >= 0 ? s : NULL, SG_EVENT_LOGIN_DENIED, LOG_NOTICE,
-                             &f, msg);
+        (void)manager_record(d, r >= 0 ? s : NULL, SG_EVENT_LOGIN_DENIED, LOG_NOTICE, &f, msg);
         log_notice("denied staff account %s: %s", l.user, detail);
 }
 
@@ -243,7 +242,7 @@ static int coverage(struct conn *c, sg_store *s, const struct login_subject *who
                 /* A check that only read must now write (and wait for the commit). */
                 if (manager_store(conn_manager(c), &s) < 0)
                         s = NULL; /* the journal still gets it */
-                record_denial(conn_manager(c), s, who, NULL, "no active grant", true);
+                record_denial(conn_manager(c), s, who, NULL, "no active grant");
         }
         return r;
 }
@@ -371,7 +370,7 @@ int method_login_denied(struct conn *c, const struct params *args, const struct 
                 return invalid(c, "reason", "the reason %s", sg_text_error_to_string(why)), 0;
         /* Without a database the journal still gets it. */
         (void)manager_store(d, &s);
-        record_denial(d, s, &who, args->reason ? reason : NULL, args->detail, true);
+        record_denial(d, s, &who, args->reason ? reason : NULL, args->detail);
         return conn_reply(c, json_object_new_object(), false);
 }
 
@@ -430,7 +429,7 @@ int method_login_open(struct conn *c, const struct params *args, const struct ca
         r = sg_store_login_add(s, &l);
         if (r < 0) {
                 (void)database_error(c, s, r);
-                record_denial(d, NULL, &who, l.reason, "cannot record the login", false);
+                record_denial(d, NULL, &who, l.reason, "cannot record the login");
                 return 0;
         }
 

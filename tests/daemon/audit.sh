@@ -83,6 +83,10 @@ sed "${login_seq}d" "$T/trail.jsonl" >"$T/forged.jsonl"
 as alice audit verify --file "$T/forged.jsonl" --json
 t "a line deleted from the export: --json says missing, with its seq" \
     '[[ $RC == 1 && $(j .intact) == false && $(j .break) == missing && $(j .seq) == "$login_seq" ]]'
+sed "3s/.*/not json/" "$T/trail.jsonl" >"$T/forged.jsonl"
+as alice audit verify --file "$T/forged.jsonl"
+t "a line of the export that is no record: exit 1, names the file and the line" \
+    '[[ $RC == 1 && $OUT == "audit trail NOT intact: $T/forged.jsonl, line 3: not an audit record"* ]]'
 head -n $((n_records - 2)) "$T/trail.jsonl" >"$T/forged.jsonl"
 as alice audit verify --file "$T/forged.jsonl" --checkpoint "$n_records:$head"
 t "an export cut short, with the head written down earlier: truncated" \
